@@ -1,0 +1,200 @@
+// Hub: sessions, call dispatch and routing (PROTOCOL §5.1, §5.2, §5.4, §5.5).
+#include "hub/hub.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/experimental/awaitable_operators.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include "hub/errors.hpp"
+#include "hub/intake.hpp"
+#include "hub/methods.hpp"
+#include "hub/splice.hpp"
+#include "hub/watcher.hpp"
+#include "qtalk/log.hpp"
+#include "qtalk/rpc/responder.hpp"
+
+namespace qtalkd {
+namespace net = boost::asio;
+using qtalk::mux::Channel;
+using qtalk::rpc::Task;
+
+Hub::Hub(net::any_io_executor ex, HubOptions opts) : ex_(std::move(ex)), opts_(std::move(opts)) {
+    stats_.started_at = std::chrono::system_clock::now();
+}
+
+Hub::~Hub() = default;
+
+void Hub::serve(std::unique_ptr<qtalk::transport::Listener> l, bool privileged) {
+    auto* lp = l.get();
+    listeners_.push_back(std::move(l));
+    std::weak_ptr<Hub> weak = weak_from_this();
+    net::co_spawn(ex_, [weak, lp, privileged]() -> Task<void> {
+        for (;;) {
+            auto s = co_await lp->accept();
+            auto self = weak.lock();
+            if (!self || !s) {
+                if (self && s.error() != qtalk::transport::Errc::closed)
+                    qtalk::log::get("hub")->error("accept failed url={} reason=\"{}\"", lp->url(), s.error().message());
+                co_return;
+            }
+            self->add_session(std::move(*s), privileged);
+        }
+    }, net::detached);
+}
+
+std::vector<std::string> Hub::listener_urls() const {
+    std::vector<std::string> out;
+    for (auto& l : listeners_) out.push_back(l->url());
+    return out;
+}
+
+void Hub::stop_listening() {
+    for (auto& l : listeners_) l->close();
+}
+
+void Hub::close_all() {
+    std::vector<std::shared_ptr<qtalk::mux::Session>> all;
+    for (auto& [_, r] : sessions_) all.push_back(r.session);
+    for (auto& s : all) s->close();
+}
+
+SessionId Hub::add_session(std::unique_ptr<qtalk::transport::Stream> s, bool privileged) {
+    auto log = qtalk::log::get("hub");
+    if (sessions_.size() >= opts_.max_sessions) {
+        log->warn("session refused remote={} reason=max_sessions limit={}", s->peer().remote, opts_.max_sessions);
+        s->close();
+        return 0;
+    }
+    auto id = next_id_++;
+    ++stats_.sessions_total;
+    auto mopts = opts_.mux;
+    mopts.name = std::to_string(id);
+    SessionRecord rec;
+    rec.id = id;
+    rec.peer = s->peer();
+    rec.privileged = privileged;
+    rec.connected_at = std::chrono::system_clock::now();
+    rec.session = qtalk::mux::Session::start(std::move(s), mopts);
+    log->info("session opened session={} transport={} remote={}{}", id, rec.peer.transport, rec.peer.remote,
+              privileged ? " privileged=true" : "");
+    std::weak_ptr<Hub> weak = weak_from_this();
+    rec.session->set_acceptor([weak, id](Channel ch) {
+        if (auto self = weak.lock())
+            net::co_spawn(self->ex_, self->handle_call(id, std::move(ch)), net::detached);
+    });
+    rec.session->on_closed([weak, id](std::error_code why) {
+        if (auto self = weak.lock()) self->drop_session(id, why);
+    });
+    sessions_.emplace(id, std::move(rec));
+    return id;
+}
+
+bool Hub::kick(SessionId id) {
+    auto it = sessions_.find(id);
+    if (it == sessions_.end()) return false;
+    qtalk::log::get("hub")->info("session kicked session={}", id);
+    it->second.session->close();
+    return true;
+}
+
+void Hub::drop_session(SessionId id, std::error_code why) {
+    auto it = sessions_.find(id);
+    if (it == sessions_.end()) return;
+    auto st = it->second.session->stats();
+    stats_.bytes_in_closed += st.bytes_in;
+    stats_.bytes_out_closed += st.bytes_out;
+    for (auto& w : it->second.watchers) w->close();
+    qtalk::log::get("hub")->info("session closed session={} remote={} reason=\"{}\" bytes_in={} bytes_out={}", id,
+                                 it->second.peer.remote, why.message(), st.bytes_in, st.bytes_out);
+    sessions_.erase(it);
+    publish(registry_.drop_session(id));  // failover, group shrink, `down` events (§5.5)
+}
+
+void Hub::publish(const std::vector<ServiceEvent>& events) {
+    for (auto& ev : events) {
+        nlohmann::json j{{"event", ev.kind == ServiceEvent::up ? "up" : "down"}, {"name", ev.name}};
+        for (auto& [_, rec] : sessions_) {
+            std::erase_if(rec.watchers, [](auto& w) { return w->closed(); });
+            for (auto& w : rec.watchers) w->push(j);
+        }
+    }
+}
+
+namespace {
+// An error reply from the hub itself, after reading the call's argument frame so no caller
+// bytes stay in flight (PROTOCOL §6, interoperating item 2).
+Task<void> reply_error(Channel ch, qtalk::rpc::Codec codec, std::string msg, bool read_args) {
+    if (read_args) (void)co_await qtalk::rpc::read_frame(ch);
+    qtalk::rpc::Pipe pipe(ch, codec);
+    qtalk::rpc::Responder r(pipe);
+    (void)co_await r.error(msg);
+}
+}  // namespace
+
+Task<void> Hub::handle_call(SessionId from, Channel ch) {
+    auto self = shared_from_this();
+    ++stats_.calls_total;
+    ++stats_.calls_active;
+    struct Active {
+        HubStats& s;
+        ~Active() { --s.calls_active; }
+    } active{stats_};
+    ch.set_manual_credit(true);  // routed calls return credit only for forwarded bytes (§5.4)
+    auto in = co_await read_intake(ch, opts_.max_call_header);
+    if (in.ended) {
+        ch.close();
+        co_return;
+    }
+    if (in.error) {
+        ++stats_.errors;
+        co_await reply_error(ch, in.codec, *in.error, false);
+        co_return;
+    }
+    if (in.normalized == "/qtalk" || in.normalized.starts_with("/qtalk/")) {
+        ch.grant(static_cast<std::uint32_t>(in.header.size()));
+        ch.set_manual_credit(false);
+        Methods methods{*this, from};
+        co_await methods.dispatch(ch, std::move(in));
+        co_return;
+    }
+    co_await route(from, std::move(ch), std::move(in));
+}
+
+Task<void> Hub::route(SessionId from, Channel ch, Intake in) {
+    using namespace net::experimental::awaitable_operators;
+    auto fail = [&](std::string msg, bool read_args) -> Task<void> {
+        ++stats_.errors;
+        ch.grant(static_cast<std::uint32_t>(in.header.size()));
+        ch.set_manual_credit(false);
+        co_await reply_error(ch, in.codec, std::move(msg), read_args);
+    };
+    auto target = registry_.route(in.normalized);
+    if (!target) {
+        co_await fail(service_not_found(in.normalized), true);
+        co_return;
+    }
+    auto it = sessions_.find(target->provider);
+    if (it == sessions_.end()) {
+        co_await fail(provider_unavailable(), true);
+        co_return;
+    }
+    auto provider = it->second.session;
+    net::steady_timer timer(ex_, opts_.provider_open_timeout);
+    auto opened = co_await (provider->open() || timer.async_wait(net::as_tuple(net::use_awaitable)));
+    if (opened.index() != 0 || !std::get<0>(opened)) {
+        qtalk::log::get("router")->info("provider unavailable session={} service={} provider={} reason={}", from,
+                                        target->name, target->provider,
+                                        opened.index() != 0 ? "timeout" : std::get<0>(opened).error().message());
+        co_await fail(provider_unavailable(), true);
+        co_return;
+    }
+    ++stats_.calls_routed;
+    qtalk::log::get("router")->debug("call routed session={} selector={} service={} provider={}", from, in.normalized,
+                                     target->name, target->provider);
+    co_await splice(std::move(ch), std::move(*std::get<0>(opened)), std::move(in.header), in.codec);
+}
+
+}  // namespace qtalkd

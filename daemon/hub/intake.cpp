@@ -1,0 +1,49 @@
+// PROTOCOL §5.2 steps 2-5: length, size limits, codec sniffing, Selector extraction.
+#include "hub/intake.hpp"
+
+#include "hub/errors.hpp"
+#include "qtalk/frame/encoder.hpp"
+#include "qtalk/rpc/selector.hpp"
+
+namespace qtalkd {
+using qtalk::rpc::Codec;
+
+qtalk::rpc::Task<Intake> read_intake(qtalk::mux::Channel& ch, std::uint32_t max_header) {
+    Intake in;
+    in.header.resize(4);
+    if (!co_await ch.read_exact(in.header)) {
+        in.ended = true;
+        co_return in;
+    }
+    auto len = qtalk::frame::get_u32(in.header.data());
+    if (len == 0) {  // nothing to sniff: CBOR (§5.2)
+        in.error = invalid_call_header();
+        co_return in;
+    }
+    // Sniff from the first header byte even when the header is refused as too large.
+    in.header.resize(5);
+    if (!co_await ch.read_exact(std::span(in.header).subspan(4, 1))) {
+        in.ended = true;
+        co_return in;
+    }
+    in.codec = in.header[4] == std::byte{'{'} ? Codec::json : Codec::cbor;
+    if (len > max_header) {
+        in.error = call_header_too_large();
+        co_return in;
+    }
+    in.header.resize(4 + std::size_t(len));
+    if (len > 1 && !co_await ch.read_exact(std::span(in.header).subspan(5))) {
+        in.ended = true;
+        co_return in;
+    }
+    auto sel = qtalk::rpc::decode_call_header(in.codec, std::span(in.header).subspan(4));
+    if (!sel) {
+        in.error = invalid_call_header();
+        co_return in;
+    }
+    in.selector = std::move(*sel);
+    in.normalized = qtalk::rpc::normalize_selector(in.selector);
+    co_return in;
+}
+
+}  // namespace qtalkd

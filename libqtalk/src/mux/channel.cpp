@@ -1,0 +1,164 @@
+// Channel I/O: reads drain the channel buffer and return credit (§2.5); writes wait for window
+// and hand chunks of min(window, peer max packet) to the write loop (§2.5); EOF and CLOSE (§2.6-2.7).
+#include <cstring>
+
+#include "mux/session_impl.hpp"
+#include "qtalk/transport/errc.hpp"
+
+namespace qtalk::mux {
+using detail::ChannelState;
+
+namespace {
+struct Flag {  // marks one pending operation; cleared on scope exit
+    bool& f;
+    explicit Flag(bool& flag) : f(flag) { f = true; }
+    ~Flag() { f = false; }
+};
+}  // namespace
+
+Task<Result<std::size_t>> Channel::read_some(std::span<std::byte> buf) {
+    auto ref = ref_;  // keeps state and session alive across suspension
+    auto& ch = *ref->st;
+    auto& d = *ref->session->impl_;
+    if (ch.reading) co_return Errc::busy;
+    Flag pending(ch.reading);
+    for (;;) {
+        if (ch.local_closed) co_return Errc::channel_closed;
+        if (ch.rx_bytes > 0) break;
+        if (ch.eof_received || ch.close_received) co_return std::size_t{0};
+        if (ch.session_dead) co_return Errc::session_closed;
+        if (buf.empty()) co_return std::size_t{0};
+        co_await ch.read_ev.wait();
+    }
+    std::size_t n = 0;
+    while (n < buf.size() && !ch.rx.empty()) {
+        auto& front = ch.rx.front();
+        auto take = std::min(buf.size() - n, front.size() - ch.rx_front_off);
+        std::memcpy(buf.data() + n, front.data() + ch.rx_front_off, take);
+        n += take;
+        ch.rx_front_off += take;
+        if (ch.rx_front_off == front.size()) {
+            ch.rx.pop_front();
+            ch.rx_front_off = 0;
+        }
+    }
+    ch.rx_bytes -= n;
+    if (!ch.manual_credit) {
+        ch.consumed_ungranted += n;
+        d.grant_credit(ch);
+    }
+    co_return n;
+}
+
+Task<Result<std::vector<std::byte>>> Channel::read_chunk() {
+    auto ref = ref_;
+    auto& ch = *ref->st;
+    auto& d = *ref->session->impl_;
+    if (ch.reading) co_return Errc::busy;
+    Flag pending(ch.reading);
+    for (;;) {
+        if (ch.local_closed) co_return Errc::channel_closed;
+        if (ch.rx_bytes > 0) break;
+        if (ch.eof_received || ch.close_received) co_return std::vector<std::byte>{};
+        if (ch.session_dead) co_return Errc::session_closed;
+        co_await ch.read_ev.wait();
+    }
+    std::vector<std::byte> out = std::move(ch.rx.front());
+    ch.rx.pop_front();
+    if (ch.rx_front_off) out.erase(out.begin(), out.begin() + static_cast<std::ptrdiff_t>(ch.rx_front_off));
+    ch.rx_front_off = 0;
+    ch.rx_bytes -= out.size();
+    if (!ch.manual_credit) {
+        ch.consumed_ungranted += out.size();
+        d.grant_credit(ch);
+    }
+    co_return out;
+}
+
+void Channel::set_manual_credit(bool on) { ref_->st->manual_credit = on; }
+
+void Channel::grant(std::uint32_t n) {
+    auto& ch = *ref_->st;
+    if (n == 0 || ch.close_sent || ch.close_received || ch.eof_received || ch.session_dead) return;
+    ch.recv_credit += n;
+    ref_->session->impl_->send(frame::WindowAdjust{ch.remote_id, n});
+}
+
+Task<void> Channel::wait_closed() {
+    auto ref = ref_;
+    auto& ch = *ref->st;
+    while (!ch.close_received && !ch.local_closed && !ch.session_dead) co_await ch.write_ev.wait();
+}
+
+Task<Result<void>> Channel::read_exact(std::span<std::byte> buf) {
+    std::size_t have = 0;
+    while (have < buf.size()) {
+        auto n = co_await read_some(buf.subspan(have));
+        if (!n) co_return n.error();
+        if (*n == 0) co_return transport::Errc::eof;
+        have += *n;
+    }
+    co_return Result<void>{};
+}
+
+Task<Result<void>> Channel::write(std::span<const std::byte> data) {
+    auto ref = ref_;
+    auto st = ref->st;
+    auto& ch = *st;
+    auto& d = *ref->session->impl_;
+    if (ch.writing) co_return Errc::busy;
+    Flag pending(ch.writing);
+    auto check = [&]() -> std::error_code {
+        if (ch.local_closed) return Errc::channel_closed;
+        if (ch.session_dead) return Errc::session_closed;
+        if (ch.close_received) return Errc::closed_by_peer;
+        if (ch.eof_sent) return Errc::write_after_eof;
+        return {};
+    };
+    while (!data.empty()) {
+        if (auto ec = check()) co_return ec;
+        if (ch.remote_window == 0) {
+            co_await ch.write_ev.wait();
+            continue;
+        }
+        // Queue as many chunks as the window allows before waiting (§2.5 chunking).
+        while (!data.empty() && ch.remote_window > 0) {
+            auto n = std::min<std::size_t>({data.size(), ch.remote_window, ch.remote_max_packet});
+            ch.remote_window -= static_cast<std::uint32_t>(n);
+            d.send_data(st, data.first(n));
+            data = data.subspan(n);
+        }
+    }
+    // The payload points into the caller's buffer: wait until the transport has taken it.
+    while (ch.writes_done < ch.writes_queued && !ch.session_dead) co_await ch.write_ev.wait();
+    if (ch.writes_done < ch.writes_queued) co_return Errc::session_closed;
+    co_return Result<void>{};
+}
+
+Task<Result<void>> Channel::close_write() {
+    auto ref = ref_;
+    auto& ch = *ref->st;
+    auto& d = *ref->session->impl_;
+    if (ch.local_closed) co_return Errc::channel_closed;
+    if (ch.session_dead) co_return Errc::session_closed;
+    if (ch.close_sent || ch.close_received) co_return Errc::closed_by_peer;
+    if (!ch.eof_sent) {
+        ch.eof_sent = true;
+        d.send(frame::Eof{ch.remote_id});
+    }
+    co_return Result<void>{};
+}
+
+void Channel::close() {
+    if (ref_) ref_->session->impl_->local_close(*ref_->st);
+}
+
+std::uint32_t Channel::local_id() const { return ref_->st->local_id; }
+std::uint32_t Channel::remote_id() const { return ref_->st->remote_id; }
+bool Channel::eof_received() const { return ref_->st->eof_received || ref_->st->close_received; }
+bool Channel::closed() const { return ref_->st->close_sent || ref_->st->close_received; }
+std::size_t Channel::buffered() const { return ref_->st->rx_bytes; }
+std::uint32_t Channel::send_window() const { return ref_->st->remote_window; }
+Session& Channel::session() const { return *ref_->session; }
+
+}  // namespace qtalk::mux

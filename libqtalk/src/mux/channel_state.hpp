@@ -1,0 +1,50 @@
+// Per-channel state of a session, keyed by the local id (PROTOCOL §2.3, §2.8).
+// Touched only on the session's executor. Windows: `remote_window` is our send credit,
+// `recv_credit` what the peer may still send; rx never holds more than the advertised window.
+#pragma once
+#include <cstdint>
+#include <deque>
+#include <system_error>
+#include <vector>
+
+#include "mux/event.hpp"
+
+namespace qtalk::mux::detail {
+
+enum class Phase { opening, open };
+
+struct ChannelState {
+    ChannelState(const boost::asio::any_io_executor& ex, std::uint32_t id, bool local)
+        : local_id(id), opened_locally(local), read_ev(ex), write_ev(ex) {}
+
+    std::uint32_t local_id;
+    std::uint32_t remote_id = 0;
+    bool opened_locally;
+    Phase phase = Phase::opening;
+
+    bool close_sent = false, close_received = false;
+    bool local_closed = false;      // this side's application closed it
+    bool close_in_opening = false;  // CLOSE arrived before CONFIRM (§2.4)
+    bool eof_sent = false, eof_received = false;
+    bool open_failed = false;
+    bool session_dead = false;
+
+    std::uint32_t remote_window = 0, remote_max_packet = 0;
+    std::uint32_t recv_credit = 0;
+    std::uint64_t consumed_ungranted = 0;
+
+    std::deque<std::vector<std::byte>> rx;
+    std::size_t rx_front_off = 0;   // consumed bytes of rx.front()
+    std::size_t rx_bytes = 0;
+
+    Event read_ev;   // data, EOF, CLOSE, session end
+    Event write_ev;  // window, CONFIRM/FAILURE, write completion, CLOSE, session end
+    std::uint64_t writes_queued = 0, writes_done = 0;
+    bool reading = false, writing = false;
+    bool manual_credit = false;
+    bool abandoned = false;   // the opener gave up before CONFIRM: close on arrival
+
+    bool finished() const { return close_sent && close_received; }
+};
+
+}  // namespace qtalk::mux::detail

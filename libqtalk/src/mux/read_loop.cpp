@@ -1,0 +1,223 @@
+// The session's read loop: decodes inbound qmux messages and applies them to channel state
+// (PROTOCOL §2.4-2.8, tolerance rules of §6). Never waits on the application: data goes into
+// the channel's buffer (bounded by the window we granted), new channels into the backlog.
+#include <cstring>
+
+#include "mux/session_impl.hpp"
+#include "qtalk/frame/decoder.hpp"
+#include "qtalk/frame/encoder.hpp"
+
+namespace qtalk::mux {
+using detail::ChannelState;
+
+namespace {
+// DATA payloads above this are read straight into their own buffer, skipping the read buffer.
+constexpr std::size_t direct_read_threshold = 1024;
+}  // namespace
+
+Task<void> Session::Impl::read_loop() {
+    std::size_t begin = 0, end = 0;
+    while (!closed) {
+        // Apply every complete message in the buffer.
+        for (;;) {
+            std::span<const std::byte> avail(rbuf.data() + begin, end - begin);
+            auto r = frame::decode(avail, opts.max_packet);
+            if (!r) {
+                if (r.error() == frame::Errc::payload_too_large) {
+                    teardown(Errc::packet_too_large, frame::get_u32(avail.data() + 1));
+                } else {
+                    log->warn("malformed frame session={} error=\"{}\" type=0x{:02x}", opts.name, r.error().message(),
+                              std::to_integer<int>(avail[0]));
+                    teardown(Errc::frame_error);
+                }
+                co_return;
+            }
+            if (*r) {
+                auto res = handle((*r)->message);
+                begin += (*r)->consumed;
+                if (!res) {
+                    teardown(res.error(), frame::channel_of((*r)->message));
+                    co_return;
+                }
+                if (closed) co_return;
+                continue;
+            }
+            // Incomplete. A large DATA payload is read directly into its own buffer.
+            if (avail.size() >= frame::data_header_size && avail[0] == std::byte(frame::Type::data)) {
+                auto recipient = frame::get_u32(avail.data() + 1);
+                auto len = frame::get_u32(avail.data() + 5);
+                if (len > direct_read_threshold) {
+                    auto target = check_data(recipient, len);
+                    if (!target) {
+                        teardown(target.error(), recipient);
+                        co_return;
+                    }
+                    std::vector<std::byte> payload(len);
+                    auto have = avail.size() - frame::data_header_size;
+                    std::memcpy(payload.data(), avail.data() + frame::data_header_size, have);
+                    begin = end = 0;
+                    while (have < len) {
+                        auto n = co_await stream->read_some(std::span(payload).subspan(have));
+                        if (!n) {
+                            teardown(n.error());
+                            co_return;
+                        }
+                        have += *n;
+                        stats.bytes_in += *n;
+                    }
+                    if (closed) co_return;
+                    // The channel may have ended while we read; re-find it by id.
+                    if (*target) {
+                        if (auto* ch = channels.find(recipient); ch == *target) deliver(*ch, std::move(payload));
+                    }
+                    continue;
+                }
+            }
+            break;
+        }
+        if (begin == end) {
+            begin = end = 0;
+        } else if (begin > 0) {
+            std::memmove(rbuf.data(), rbuf.data() + begin, end - begin);
+            end -= begin;
+            begin = 0;
+        }
+        auto n = co_await stream->read_some(std::span(rbuf).subspan(end));
+        if (!n) {
+            teardown(n.error());
+            co_return;
+        }
+        stats.bytes_in += *n;
+        end += *n;
+    }
+}
+
+Result<ChannelState*> Session::Impl::check_data(std::uint32_t recipient, std::uint32_t len) {
+    if (len > opts.max_packet) return Errc::packet_too_large;
+    auto* ch = channels.find(recipient);
+    if (!ch) {
+        if (channels.is_stale(recipient)) {
+            log->debug("dropped data for closed channel session={} channel={} bytes={}", opts.name, recipient, len);
+            return static_cast<ChannelState*>(nullptr);
+        }
+        return Errc::unknown_channel;
+    }
+    if (len > ch->recv_credit) return Errc::window_exceeded;
+    ch->recv_credit -= len;
+    if (ch->close_sent) return static_cast<ChannelState*>(nullptr);  // window-checked, then discarded (§2.7)
+    return ch;
+}
+
+void Session::Impl::deliver(ChannelState& ch, std::vector<std::byte> bytes) {
+    if (bytes.empty()) return;
+    ch.rx_bytes += bytes.size();
+    ch.rx.push_back(std::move(bytes));
+    ch.read_ev.notify();
+}
+
+void Session::Impl::on_open(const frame::Open& m) {
+    bool bad_packet = m.max_packet < frame::min_max_packet || m.max_packet > frame::max_max_packet;
+    bool full = channels.size() >= opts.max_channels || (!acceptor && backlog.size() >= opts.accept_backlog);
+    if (bad_packet || full) {
+        log->debug("refused channel open session={} channel={} reason={}", opts.name, m.sender,
+                   bad_packet ? "bad_max_packet" : "limit");
+        send(frame::OpenFailure{m.sender});
+        return;
+    }
+    auto st = std::make_shared<ChannelState>(ex, channels.allocate(), false);
+    st->remote_id = m.sender;
+    st->remote_window = m.window;
+    st->remote_max_packet = m.max_packet;
+    st->recv_credit = opts.window;
+    st->phase = detail::Phase::open;
+    channels.insert(st);
+    // CONFIRM is queued before anything the application may write (§2.4).
+    send(frame::OpenConfirm{m.sender, st->local_id, opts.window, opts.max_packet});
+    if (acceptor) {
+        acceptor(make_handle(std::move(st)));
+    } else {
+        backlog.push_back(std::move(st));
+        accept_ready.notify();
+    }
+}
+
+Result<void> Session::Impl::handle(const frame::Message& msg) {
+    if (auto* m = std::get_if<frame::Open>(&msg)) {
+        on_open(*m);
+        return {};
+    }
+    auto id = frame::channel_of(msg);
+    auto* ch = channels.find(id);
+    if (!ch) {
+        if (channels.is_stale(id)) {  // §6 tolerate 2: in flight from an ended channel
+            log->debug("dropped {} for closed channel session={} channel={}", frame::type_name(frame::type_of(msg)),
+                       opts.name, id);
+            return {};
+        }
+        return Errc::unknown_channel;
+    }
+    return std::visit(
+        [&](const auto& m) -> Result<void> {
+            using M = std::decay_t<decltype(m)>;
+            if constexpr (std::is_same_v<M, frame::OpenConfirm>) {
+                if (!ch->opened_locally || ch->phase != detail::Phase::opening) return Errc::unexpected_confirm;
+                if (m.max_packet < frame::min_max_packet || m.max_packet > frame::max_max_packet)
+                    return Errc::bad_max_packet;
+                ch->remote_id = m.sender;
+                ch->remote_window = m.window;
+                ch->remote_max_packet = m.max_packet;
+                ch->phase = detail::Phase::open;
+                if (ch->abandoned) {
+                    ch->local_closed = ch->close_sent = true;
+                    send(frame::Close{ch->remote_id});
+                    if (ch->close_in_opening) {
+                        ch->close_received = true;
+                        channels.erase(id);  // `ch` may be gone after this line
+                    }
+                    return {};
+                }
+                if (ch->close_in_opening) {  // §2.4: answer the early CLOSE now that we know its id
+                    ch->close_sent = ch->close_received = true;
+                    send(frame::Close{ch->remote_id});
+                    ch->read_ev.notify();
+                    ch->write_ev.notify();  // the opener waits for this CONFIRM
+                    channels.erase(id);  // `ch` may be gone after this line
+                    return {};
+                }
+                ch->write_ev.notify();
+            } else if constexpr (std::is_same_v<M, frame::OpenFailure>) {
+                if (!ch->opened_locally || ch->phase != detail::Phase::opening) return Errc::unexpected_confirm;
+                ch->open_failed = true;
+                ch->write_ev.notify();
+                channels.erase(id);
+            } else if constexpr (std::is_same_v<M, frame::WindowAdjust>) {
+                if (std::uint64_t(ch->remote_window) + m.bytes > 0xffffffffu) return Errc::window_overflow;
+                ch->remote_window += m.bytes;
+                if (m.bytes) ch->write_ev.notify();
+            } else if constexpr (std::is_same_v<M, frame::Data>) {
+                auto target = check_data(id, static_cast<std::uint32_t>(m.payload.size()));
+                if (!target) return target.error();
+                if (*target) deliver(**target, std::vector<std::byte>(m.payload.begin(), m.payload.end()));
+            } else if constexpr (std::is_same_v<M, frame::Eof>) {
+                ch->eof_received = true;  // duplicates tolerated (§6)
+                ch->read_ev.notify();
+            } else if constexpr (std::is_same_v<M, frame::Close>) {
+                if (ch->phase == detail::Phase::opening) {
+                    ch->close_in_opening = true;  // peer id unknown until CONFIRM (§2.4)
+                    return {};
+                }
+                ch->close_received = true;
+                if (!ch->close_sent) {
+                    ch->close_sent = true;
+                    send(frame::Close{ch->remote_id});
+                }
+                ch->read_ev.notify();
+                ch->write_ev.notify();
+                channels.erase(id);  // both CLOSEs done: the id is free; `ch` may be gone
+            }
+            return {};
+        },
+        msg);
+}
+
+}  // namespace qtalk::mux

@@ -1,0 +1,245 @@
+// Session lifecycle, the single write loop (gathers queued frames into one transport write)
+// and channel open/accept. Inbound frames are read_loop.cpp's; channel I/O is channel.cpp's.
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/dispatch.hpp>
+#include <boost/asio/post.hpp>
+
+#include "mux/session_impl.hpp"
+#include "qtalk/frame/encoder.hpp"
+#include "qtalk/log.hpp"
+#include "qtalk/transport/errc.hpp"
+
+namespace qtalk::mux {
+namespace net = boost::asio;
+using detail::ChannelState;
+
+namespace {
+// Control frames are tiny; this many queued bytes means the peer stopped reading.
+constexpr std::size_t max_control_backlog = 4u << 20;
+constexpr std::size_t max_frames_per_write = 256;
+constexpr std::size_t read_buffer_size = 4096;
+}  // namespace
+
+Session::Impl::Impl(Session& s, std::unique_ptr<transport::Stream> st, Options o)
+    : self(s), stream(std::move(st)), ex(stream->get_executor()), opts(std::move(o)), log(qtalk::log::get("mux")),
+      out_ready(ex), accept_ready(ex), closed_ev(ex), rbuf(read_buffer_size) {
+    if (opts.name.empty()) opts.name = stream->peer().transport;
+}
+
+Session::Session(std::unique_ptr<transport::Stream> stream, Options opts)
+    : impl_(std::make_unique<Impl>(*this, std::move(stream), std::move(opts))) {}
+
+Session::~Session() = default;
+
+std::shared_ptr<Session> Session::start(std::unique_ptr<transport::Stream> stream, Options opts) {
+    std::shared_ptr<Session> s(new Session(std::move(stream), std::move(opts)));
+    auto* impl = s->impl_.get();
+    // Each loop holds the session alive until it exits (Beast's shared_from_this pattern).
+    net::co_spawn(impl->ex, [s]() -> Task<void> { co_await s->impl_->read_loop(); }, net::detached);
+    net::co_spawn(impl->ex, [s]() -> Task<void> { co_await s->impl_->write_loop(); }, net::detached);
+    return s;
+}
+
+net::any_io_executor Session::get_executor() const { return impl_->ex; }
+bool Session::is_closed() const { return impl_->closed; }
+std::error_code Session::close_reason() const { return impl_->reason; }
+const transport::PeerInfo& Session::peer() const { return impl_->stream->peer(); }
+const Options& Session::options() const { return impl_->opts; }
+
+Stats Session::stats() const {
+    auto s = impl_->stats;
+    s.channels = static_cast<std::uint32_t>(impl_->channels.size());
+    return s;
+}
+
+void Session::close(std::error_code reason) { impl_->teardown(reason); }
+
+Task<void> Session::wait_closed() {
+    while (!impl_->closed) co_await impl_->closed_ev.wait();
+}
+
+void Session::on_closed(std::function<void(std::error_code)> fn) {
+    if (impl_->closed) {
+        net::post(impl_->ex, [fn = std::move(fn), r = impl_->reason] { fn(r); });
+        return;
+    }
+    impl_->on_closed.push_back(std::move(fn));
+}
+
+void Session::set_acceptor(std::function<void(Channel)> fn) {
+    impl_->acceptor = std::move(fn);
+    while (impl_->acceptor && !impl_->backlog.empty()) {
+        auto st = std::move(impl_->backlog.front());
+        impl_->backlog.pop_front();
+        impl_->acceptor(impl_->make_handle(std::move(st)));
+    }
+}
+
+Task<Result<Channel>> Session::open() {
+    auto& d = *impl_;
+    auto self = shared_from_this();
+    if (d.closed) co_return Errc::session_closed;
+    if (d.channels.size() >= d.opts.max_channels) co_return Errc::too_many_channels;
+    auto st = std::make_shared<ChannelState>(d.ex, d.channels.allocate(), true);
+    d.channels.insert(st);
+    d.send(frame::Open{st->local_id, d.opts.window, d.opts.max_packet});
+    st->recv_credit = d.opts.window;
+    // If this coroutine is cancelled (e.g. an open timeout) the channel must not linger:
+    // a later CONFIRM is answered with CLOSE at once.
+    struct Abandon {
+        ChannelState* st;
+        Impl* d;
+        bool done = false;
+        ~Abandon() {
+            if (done) return;
+            if (st->phase == detail::Phase::opening) st->abandoned = true;
+            else d->local_close(*st);
+        }
+    } guard{st.get(), &d};
+    while (st->phase == detail::Phase::opening && !st->open_failed && !st->session_dead) co_await st->write_ev.wait();
+    guard.done = true;
+    if (st->open_failed) co_return Errc::open_refused;
+    if (st->session_dead) co_return Errc::session_closed;
+    co_return d.make_handle(std::move(st));
+}
+
+Task<Result<Channel>> Session::accept() {
+    auto& d = *impl_;
+    auto self = shared_from_this();
+    while (d.backlog.empty() && !d.closed) co_await d.accept_ready.wait();
+    if (d.backlog.empty()) co_return Errc::session_closed;
+    auto st = std::move(d.backlog.front());
+    d.backlog.pop_front();
+    co_return d.make_handle(std::move(st));
+}
+
+Channel Session::Impl::make_handle(std::shared_ptr<ChannelState> st) {
+    auto ref = std::make_shared<Channel::Ref>();
+    ref->session = self.shared_from_this();
+    ref->st = std::move(st);
+    return Channel(std::move(ref));
+}
+
+void Session::Impl::send(const frame::Message& m) {
+    if (closed) return;
+    OutFrame f;
+    f.hdr_len = static_cast<std::uint8_t>(frame::encode_header(m, std::span<std::byte, frame::max_header_size>(f.hdr)));
+    control_bytes += f.hdr_len;
+    outq.push_back(std::move(f));
+    out_ready.notify();
+    if (control_bytes > max_control_backlog) teardown(Errc::control_backlog);
+}
+
+void Session::Impl::send_data(const std::shared_ptr<ChannelState>& ch, std::span<const std::byte> payload) {
+    OutFrame f;
+    f.hdr_len = static_cast<std::uint8_t>(frame::encode_header(
+        frame::Data{ch->remote_id, payload}, std::span<std::byte, frame::max_header_size>(f.hdr)));
+    f.payload = payload;
+    f.ch = ch;
+    f.seq = ++ch->writes_queued;
+    outq.push_back(std::move(f));
+    out_ready.notify();
+}
+
+Task<void> Session::Impl::write_loop() {
+    std::vector<net::const_buffer> bufs;
+    while (!closed) {
+        if (outq.empty()) {
+            co_await out_ready.wait();
+            continue;
+        }
+        // Gather everything queued into one write: one syscall for many small frames.
+        auto n = std::min(outq.size(), max_frames_per_write);
+        bufs.clear();
+        std::size_t bytes = 0;
+        for (std::size_t i = 0; i < n; ++i) {
+            auto& f = outq[i];
+            bufs.emplace_back(f.hdr.data(), f.hdr_len);
+            if (!f.payload.empty()) bufs.emplace_back(f.payload.data(), f.payload.size());
+            bytes += f.hdr_len + f.payload.size();
+        }
+        auto r = co_await stream->write(bufs);
+        if (closed) break;  // teardown already failed every writer
+        if (!r) {
+            teardown(r.error());
+            break;
+        }
+        stats.bytes_out += bytes;
+        for (std::size_t i = 0; i < n; ++i) {
+            auto& f = outq.front();
+            if (f.ch) {
+                f.ch->writes_done = f.seq;
+                f.ch->write_ev.notify();
+            } else {
+                control_bytes -= f.hdr_len;
+            }
+            outq.pop_front();
+        }
+    }
+}
+
+void Session::Impl::teardown(std::error_code why, std::uint32_t channel) {
+    if (closed) return;
+    closed = true;
+    reason = why;
+    auto keep = self.shared_from_this();  // callbacks below may drop the last outside reference
+    bool clean = why == transport::Errc::eof || why == Errc::session_closed;
+    if (clean)
+        log->debug("session closed session={} remote={} reason=\"{}\" bytes_in={} bytes_out={}", opts.name,
+                   stream->peer().remote, why.message(), stats.bytes_in, stats.bytes_out);
+    else if (channel != UINT32_MAX)
+        log->warn("session closed session={} remote={} reason=\"{}\" channel={} bytes_in={} bytes_out={}", opts.name,
+                  stream->peer().remote, why.message(), channel, stats.bytes_in, stats.bytes_out);
+    else
+        log->warn("session closed session={} remote={} reason=\"{}\" bytes_in={} bytes_out={}", opts.name,
+                  stream->peer().remote, why.message(), stats.bytes_in, stats.bytes_out);
+    stream->close();
+    channels.for_each([](ChannelState& ch) {
+        ch.session_dead = true;
+        ch.read_ev.notify();
+        ch.write_ev.notify();
+    });
+    for (auto& st : backlog) st->session_dead = true;
+    channels.clear();
+    outq.clear();
+    control_bytes = 0;
+    out_ready.notify();
+    accept_ready.notify();
+    closed_ev.notify();
+    auto callbacks = std::move(on_closed);
+    for (auto& fn : callbacks) net::post(ex, [fn = std::move(fn), why, keep] { fn(why); });
+}
+
+// PROTOCOL §2.7: CLOSE once, nothing after it; buffered inbound data is dropped.
+void Session::Impl::local_close(ChannelState& ch) {
+    if (ch.local_closed || ch.session_dead) return;
+    ch.local_closed = true;
+    ch.rx.clear();
+    ch.rx_bytes = 0;
+    ch.rx_front_off = 0;
+    ch.read_ev.notify();
+    ch.write_ev.notify();
+    if (ch.close_sent) return;
+    ch.close_sent = true;
+    if (ch.phase == detail::Phase::open) send(frame::Close{ch.remote_id});
+}
+
+// PROTOCOL §2.5: return credit for consumed bytes at the latest when the buffer is empty,
+// and never more than we can hold (rx + credit <= window always).
+void Session::Impl::grant_credit(ChannelState& ch) {
+    if (ch.consumed_ungranted == 0 || ch.close_sent || ch.close_received || ch.eof_received || closed) return;
+    if (ch.rx_bytes != 0 && ch.consumed_ungranted < opts.window / 2) return;
+    auto n = static_cast<std::uint32_t>(ch.consumed_ungranted);
+    ch.consumed_ungranted = 0;
+    ch.recv_credit += n;
+    send(frame::WindowAdjust{ch.remote_id, n});
+}
+
+Channel::Ref::~Ref() {
+    auto s = session;
+    auto c = st;
+    net::dispatch(s->get_executor(), [s, c] { s->impl_->local_close(*c); });
+}
+
+}  // namespace qtalk::mux

@@ -1,0 +1,80 @@
+// Session::Impl: the state shared by the read loop, the write loop and the channel operations
+// of one session. Everything here runs on the session's executor.
+#pragma once
+#include <array>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <vector>
+
+#include <spdlog/logger.h>
+
+#include "mux/channel_state.hpp"
+#include "mux/id_table.hpp"
+#include "qtalk/frame/message.hpp"
+#include "qtalk/mux/session.hpp"
+
+namespace qtalk::mux {
+
+struct Channel::Ref {
+    std::shared_ptr<Session> session;
+    std::shared_ptr<detail::ChannelState> st;
+    ~Ref();
+};
+
+// One queued outbound message. DATA payloads point into the writer's buffer, which stays
+// valid until the writer sees its sequence number completed.
+struct OutFrame {
+    std::array<std::byte, frame::max_header_size> hdr;
+    std::uint8_t hdr_len = 0;
+    std::span<const std::byte> payload;
+    std::shared_ptr<detail::ChannelState> ch;  // set for DATA: completion is reported to it
+    std::uint64_t seq = 0;
+};
+
+struct Session::Impl {
+    Impl(Session& s, std::unique_ptr<transport::Stream> st, Options o);
+
+    Session& self;
+    std::unique_ptr<transport::Stream> stream;
+    boost::asio::any_io_executor ex;
+    Options opts;
+    std::shared_ptr<spdlog::logger> log;
+
+    detail::IdTable channels;
+
+    std::deque<OutFrame> outq;
+    std::size_t control_bytes = 0;  // queued non-DATA bytes, bounded (peer must read them)
+    detail::Event out_ready;
+
+    std::deque<std::shared_ptr<detail::ChannelState>> backlog;
+    detail::Event accept_ready;
+    std::function<void(Channel)> acceptor;
+
+    bool closed = false;
+    std::error_code reason;
+    detail::Event closed_ev;
+    std::vector<std::function<void(std::error_code)>> on_closed;
+
+    Stats stats;
+    std::vector<std::byte> rbuf;
+
+    // session.cpp
+    void send(const frame::Message& m);
+    void send_data(const std::shared_ptr<detail::ChannelState>& ch, std::span<const std::byte> payload);
+    void teardown(std::error_code why, std::uint32_t channel = UINT32_MAX);
+    Task<void> write_loop();
+    Channel make_handle(std::shared_ptr<detail::ChannelState> st);
+    void local_close(detail::ChannelState& ch);
+    void grant_credit(detail::ChannelState& ch);
+
+    // read_loop.cpp
+    Task<void> read_loop();
+    Result<void> handle(const frame::Message& m);
+    // Validates a DATA header; returns the channel to deliver to, or nullptr to discard.
+    Result<detail::ChannelState*> check_data(std::uint32_t recipient, std::uint32_t len);
+    void deliver(detail::ChannelState& ch, std::vector<std::byte> bytes);
+    void on_open(const frame::Open& m);
+};
+
+}  // namespace qtalk::mux

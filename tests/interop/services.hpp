@@ -1,0 +1,16 @@
+// The two sides of the interop conformance suite (PROTOCOL §4.10): InteropService (the peer
+// under test answers the checker and calls back) and CallbackService (the checker's side).
+#pragma once
+#include <memory>
+
+#include "qtalk/rpc/respond_mux.hpp"
+
+namespace qtalk::interop {
+
+// /Unary, /Stream, /Bytes, /Error; everything else not found. Values and bytes are relayed
+// exactly as received (encoded frames, never re-encoded).
+std::shared_ptr<rpc::RespondMux> interop_service();
+// /Unary, /Stream, /Bytes as the checker serves them; streams end with CLOSE and no EOF.
+std::shared_ptr<rpc::RespondMux> callback_service();
+
+}  // namespace qtalk::interop

@@ -1,0 +1,231 @@
+// mux::Session between two real sessions over a socketpair: open/accept, data both ways,
+// half-close, close handshake, flow control seen from the application, concurrency.
+#include <gtest/gtest.h>
+
+#include <random>
+
+#include "support/async.hpp"
+#include "support/hex.hpp"
+#include "support/mux_pair.hpp"
+
+using namespace qtalk;
+using namespace qtalk::test;
+using boost::asio::awaitable;
+using boost::asio::io_context;
+
+namespace {
+awaitable<std::vector<std::byte>> read_all(mux::Channel ch) {
+    std::vector<std::byte> out;
+    std::array<std::byte, 8192> buf;
+    for (;;) {
+        auto n = co_await ch.read_some(buf);
+        EXPECT_TRUE(n) << n.error().message();
+        if (!n || *n == 0) break;
+        out.insert(out.end(), buf.begin(), buf.begin() + *n);
+    }
+    co_return out;
+}
+
+std::vector<std::byte> pattern(std::size_t n, unsigned seed) {
+    std::vector<std::byte> v(n);
+    std::mt19937 rng(seed);
+    for (auto& b : v) b = std::byte(rng());
+    return v;
+}
+}  // namespace
+
+TEST(MuxSession, OpenAcceptWriteRead) {
+    run_async([](io_context& io) -> awaitable<void> {
+        auto [a, b] = session_pair(io.get_executor());
+        auto ch = co_await a->open();
+        EXPECT_TRUE(ch);
+        auto in = co_await b->accept();
+        EXPECT_TRUE(in);
+        auto msg = bytes_of("hello");
+        EXPECT_TRUE(co_await ch->write(msg));
+        std::array<std::byte, 16> buf;
+        auto n = co_await in->read_some(buf);
+        EXPECT_EQ(*n, 5u);
+        EXPECT_EQ(string_of(std::span(buf).first(5)), "hello");
+        a->close();
+        b->close();
+    });
+}
+
+TEST(MuxSession, HalfCloseEndsOneDirectionOnly) {
+    run_async([](io_context& io) -> awaitable<void> {
+        auto [a, b] = session_pair(io.get_executor());
+        auto ch = *co_await a->open();
+        auto in = *co_await b->accept();
+        EXPECT_TRUE(co_await ch.write(bytes_of("ping")));
+        EXPECT_TRUE(co_await ch.close_write());
+        EXPECT_EQ(string_of(co_await read_all(in)), "ping");  // then end of stream
+        EXPECT_EQ((co_await ch.write(bytes_of("x"))).error(), make_error_code(mux::Errc::write_after_eof));
+        EXPECT_TRUE(co_await in.write(bytes_of("pong")));  // other direction still open
+        EXPECT_TRUE(co_await in.close_write());
+        EXPECT_EQ(string_of(co_await read_all(ch)), "pong");
+        a->close();
+        b->close();
+    });
+}
+
+TEST(MuxSession, CloseHandshakeFreesIdsAndNeverReusesEarly) {
+    run_async([](io_context& io) -> awaitable<void> {
+        auto [a, b] = session_pair(io.get_executor());
+        std::vector<std::uint32_t> ids;
+        for (int i = 0; i < 3; ++i) {
+            auto ch = *co_await a->open();
+            auto in = *co_await b->accept();
+            ids.push_back(ch.local_id());
+            ch.close();
+            EXPECT_EQ(co_await read_all(in), std::vector<std::byte>{});  // CLOSE reads as end of stream
+            EXPECT_TRUE(co_await eventually([&] { return a->stats().channels == 0 && b->stats().channels == 0; }));
+            EXPECT_EQ((co_await in.write(bytes_of("late"))).error(), make_error_code(mux::Errc::closed_by_peer));
+        }
+        EXPECT_EQ(ids, (std::vector<std::uint32_t>{0, 1, 2}));  // increasing allocation (§2.3)
+        a->close();
+        b->close();
+    });
+}
+
+TEST(MuxSession, PeerCloseLetsReaderDrainBufferedData) {
+    run_async([](io_context& io) -> awaitable<void> {
+        auto [a, b] = session_pair(io.get_executor());
+        auto ch = *co_await a->open();
+        auto in = *co_await b->accept();
+        EXPECT_TRUE(co_await ch.write(bytes_of("last words")));
+        ch.close();
+        EXPECT_TRUE(co_await eventually([&] { return in.closed(); }));
+        EXPECT_EQ(string_of(co_await read_all(in)), "last words");
+        a->close();
+        b->close();
+    });
+}
+
+TEST(MuxSession, SlowReaderBoundsBufferToOneWindow) {
+    run_async([](io_context& io) -> awaitable<void> {
+        mux::Options small;
+        small.window = 64 * 1024;
+        small.max_packet = 16 * 1024;
+        auto [a, b] = session_pair(io.get_executor(), {}, small);
+        auto ch = *co_await a->open();
+        auto in = *co_await b->accept();
+        auto data = pattern(4 << 20, 1);
+        bool written = false;
+        boost::asio::co_spawn(io, [&, ch]() mutable -> awaitable<void> {
+            EXPECT_TRUE(co_await ch.write(data));
+            written = true;
+            EXPECT_TRUE(co_await ch.close_write());
+        }, boost::asio::detached);
+        co_await sleep_for(200ms);
+        EXPECT_FALSE(written);
+        EXPECT_EQ(in.buffered(), small.window);  // exactly one window, no more
+        EXPECT_EQ(ch.send_window(), 0u);
+        auto got = co_await read_all(in);
+        EXPECT_TRUE(written);
+        EXPECT_EQ(got, data);
+        a->close();
+        b->close();
+    });
+}
+
+TEST(MuxSession, TwoHundredFiftySixConcurrentChannelsBothWays) {
+    run_async([](io_context& io) -> awaitable<void> {
+        mux::Options o;
+        o.window = 256 * 1024;
+        o.max_packet = 32 * 1024;
+        auto [a, b] = session_pair(io.get_executor(), o, o);
+        constexpr int n = 256;
+        int finished = 0;
+        b->set_acceptor([&](mux::Channel in) {
+            boost::asio::co_spawn(io, [&, in]() mutable -> awaitable<void> {
+                // Echo back, transformed (xor 0x5a) so direction mix-ups are caught.
+                auto got = co_await read_all(in);
+                for (auto& x : got) x ^= std::byte(0x5a);
+                EXPECT_TRUE(co_await in.write(got));
+                EXPECT_TRUE(co_await in.close_write());
+            }, boost::asio::detached);
+        });
+        for (int i = 0; i < n; ++i) {
+            boost::asio::co_spawn(io, [&, i]() -> awaitable<void> {
+                auto ch = co_await a->open();
+                EXPECT_TRUE(ch);
+                auto data = pattern(16 * 1024 + i * 997, i);
+                auto reader = [&]() -> awaitable<std::vector<std::byte>> { co_return co_await read_all(*ch); };
+                // Write and read concurrently: the echo may start before we finish writing.
+                std::vector<std::byte> got;
+                bool read_done = false;
+                boost::asio::co_spawn(io, [&]() -> awaitable<void> {
+                    got = co_await reader();
+                    read_done = true;
+                }, boost::asio::detached);
+                EXPECT_TRUE(co_await ch->write(data));
+                EXPECT_TRUE(co_await ch->close_write());
+                EXPECT_TRUE(co_await eventually([&] { return read_done; }, 15s));
+                for (auto& x : data) x ^= std::byte(0x5a);
+                EXPECT_EQ(got, data) << "channel " << i;
+                ch->close();
+                ++finished;
+            }, boost::asio::detached);
+        }
+        EXPECT_TRUE(co_await eventually([&] { return finished == n; }, 18s));
+        EXPECT_TRUE(co_await eventually([&] { return a->stats().channels == 0 && b->stats().channels == 0; }));
+        a->close();
+        b->close();
+    }, 30s);
+}
+
+TEST(MuxSession, SessionCloseFailsPendingOperations) {
+    run_async([](io_context& io) -> awaitable<void> {
+        auto [a, b] = session_pair(io.get_executor());
+        auto ch = *co_await a->open();
+        auto in = *co_await b->accept();
+        std::optional<Result<std::size_t>> read_result;
+        boost::asio::co_spawn(io, [&, ch]() mutable -> awaitable<void> {
+            std::array<std::byte, 8> buf;
+            read_result = co_await ch.read_some(buf);
+        }, boost::asio::detached);
+        co_await sleep_for(20ms);
+        a->close();
+        EXPECT_TRUE(co_await eventually([&] { return read_result.has_value(); }));
+        EXPECT_EQ(read_result->error(), make_error_code(mux::Errc::session_closed));
+        EXPECT_EQ((co_await a->open()).error(), make_error_code(mux::Errc::session_closed));
+        EXPECT_TRUE(co_await eventually([&] { return b->is_closed(); }));  // peer sees the transport end
+        EXPECT_EQ((co_await in.write(bytes_of("x"))).error(), make_error_code(mux::Errc::session_closed));
+    });
+}
+
+TEST(MuxSession, AbruptDisconnectMidWriteFailsWriter) {
+    run_async([](io_context& io) -> awaitable<void> {
+        mux::Options small;
+        small.window = 32 * 1024;
+        auto [a, b] = session_pair(io.get_executor(), {}, small);
+        auto ch = *co_await a->open();
+        auto in = *co_await b->accept();
+        std::optional<Result<void>> wr;
+        auto data = pattern(1 << 20, 3);
+        boost::asio::co_spawn(io, [&, ch]() mutable -> awaitable<void> { wr = co_await ch.write(data); },
+                              boost::asio::detached);
+        co_await sleep_for(50ms);
+        EXPECT_FALSE(wr.has_value());
+        b->close();  // the reader's process "dies"
+        EXPECT_TRUE(co_await eventually([&] { return wr.has_value(); }));
+        EXPECT_EQ(wr->error(), make_error_code(mux::Errc::session_closed));
+        EXPECT_TRUE(a->is_closed());
+    });
+}
+
+TEST(MuxSession, AcceptBacklogFullRefusesOpen) {
+    run_async([](io_context& io) -> awaitable<void> {
+        mux::Options tiny;
+        tiny.accept_backlog = 2;
+        auto [a, b] = session_pair(io.get_executor(), {}, tiny);
+        EXPECT_TRUE(co_await a->open());
+        EXPECT_TRUE(co_await a->open());
+        EXPECT_EQ((co_await a->open()).error(), make_error_code(mux::Errc::open_refused));
+        EXPECT_TRUE(co_await b->accept());
+        EXPECT_TRUE(co_await a->open());  // room again
+        a->close();
+        b->close();
+    });
+}

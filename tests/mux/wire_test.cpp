@@ -1,0 +1,286 @@
+// mux::Session against a hand-driven peer: exact frames on the wire, the tolerance rules of
+// PROTOCOL §6 and protocol violations that must close the session with a reason.
+#include <gtest/gtest.h>
+
+#include "support/async.hpp"
+#include "support/hex.hpp"
+#include "support/mux_pair.hpp"
+
+using namespace qtalk;
+using namespace qtalk::test;
+using boost::asio::awaitable;
+using boost::asio::io_context;
+namespace f = qtalk::frame;
+
+namespace {
+template <class M>
+awaitable<M> expect_next(RawPeer& p) {
+    auto m = co_await p.next();
+    EXPECT_TRUE(m.has_value()) << "no frame";
+    if (!m) co_return M{};
+    auto* v = std::get_if<M>(&m->msg);
+    EXPECT_NE(v, nullptr) << "got " << f::type_name(f::type_of(m->msg));
+    co_return v ? *v : M{};
+}
+awaitable<std::vector<std::byte>> expect_data(RawPeer& p, std::uint32_t ch) {
+    auto m = co_await p.next();
+    EXPECT_TRUE(m.has_value());
+    if (!m) co_return std::vector<std::byte>{};
+    auto* d = std::get_if<f::Data>(&m->msg);
+    EXPECT_NE(d, nullptr) << "got " << f::type_name(f::type_of(m->msg));
+    if (!d) co_return std::vector<std::byte>{};
+    EXPECT_EQ(d->recipient, ch);
+    co_return m->payload;
+}
+}  // namespace
+
+TEST(MuxWire, OpenUsesReferenceDefaults) {
+    run_async([](io_context& io) -> awaitable<void> {
+        auto [s, peer] = session_with_raw_peer(io.get_executor());
+        std::optional<Result<mux::Channel>> ch;
+        boost::asio::co_spawn(io, [&, s = s]() -> awaitable<void> { ch = co_await s->open(); }, boost::asio::detached);
+        auto open = co_await expect_next<f::Open>(*peer);
+        EXPECT_EQ(open, (f::Open{0, 1u << 30, 1u << 24}));  // §2.9
+        co_await peer->send(f::OpenConfirm{0, 7, 1000, 1u << 24});
+        EXPECT_TRUE(co_await eventually([&] { return ch.has_value(); }));
+        EXPECT_EQ((*ch)->remote_id(), 7u);
+        s->close();
+    });
+}
+
+TEST(MuxWire, AcceptConfirmsWithOwnWindowAndPacket) {
+    run_async([](io_context& io) -> awaitable<void> {
+        mux::Options o;
+        o.window = 4096;
+        o.max_packet = 1024;
+        auto [s, peer] = session_with_raw_peer(io.get_executor(), o);
+        co_await peer->send(f::Open{5, 1u << 30, 1u << 24});
+        auto confirm = co_await expect_next<f::OpenConfirm>(*peer);
+        EXPECT_EQ(confirm, (f::OpenConfirm{5, 0, 4096, 1024}));
+        auto ch = co_await s->accept();
+        EXPECT_TRUE(ch);
+        EXPECT_EQ(ch->remote_id(), 5u);
+        s->close();
+    });
+}
+
+TEST(MuxWire, WindowAndMaxPacketAreHonouredExactly) {
+    run_async([](io_context& io) -> awaitable<void> {
+        auto [s, peer] = session_with_raw_peer(io.get_executor());
+        // Peer grants 250 bytes of window with a 100-byte maximum packet.
+        co_await peer->send(f::Open{9, 1u << 30, 100});
+        auto confirm = co_await expect_next<f::OpenConfirm>(*peer);
+        auto ch = *co_await s->accept();
+        co_await peer->send(f::WindowAdjust{confirm.sender, 0});  // 0 adjust is a no-op
+        std::vector<std::byte> data(1000, std::byte{'x'});
+        bool done = false;
+        // The Open advertised window 2^30; shrink it by writing with a peer that grants little:
+        // use a second channel whose OPEN grants only 250 bytes.
+        co_await peer->send(f::Open{10, 250, 100});
+        auto c2 = co_await expect_next<f::OpenConfirm>(*peer);
+        EXPECT_EQ(c2.recipient, 10u);
+        auto ch2 = *co_await s->accept();
+        boost::asio::co_spawn(io, [&, ch2]() mutable -> awaitable<void> {
+            EXPECT_TRUE(co_await ch2.write(data));
+            done = true;
+        }, boost::asio::detached);
+        EXPECT_EQ((co_await expect_data(*peer, 10)).size(), 100u);
+        EXPECT_EQ((co_await expect_data(*peer, 10)).size(), 100u);
+        EXPECT_EQ((co_await expect_data(*peer, 10)).size(), 50u);   // window exhausted
+        EXPECT_FALSE(co_await peer->next(100ms));                    // and nothing more
+        EXPECT_FALSE(done);
+        co_await peer->send(f::WindowAdjust{c2.sender, 30});
+        EXPECT_EQ((co_await expect_data(*peer, 10)).size(), 30u);
+        EXPECT_FALSE(co_await peer->next(50ms));
+        co_await peer->send(f::WindowAdjust{c2.sender, 1000});
+        std::size_t total = 280;
+        while (total < 1000) total += (co_await expect_data(*peer, 10)).size();
+        EXPECT_EQ(total, 1000u);
+        EXPECT_TRUE(co_await eventually([&] { return done; }));
+        (void)ch;
+        s->close();
+    });
+}
+
+TEST(MuxWire, ReadGrantsCreditForConsumedBytes) {
+    run_async([](io_context& io) -> awaitable<void> {
+        mux::Options o;
+        o.window = 100;
+        o.max_packet = 100;
+        auto [s, peer] = session_with_raw_peer(io.get_executor(), o);
+        co_await peer->send(f::Open{1, 1000, 1000});
+        auto confirm = co_await expect_next<f::OpenConfirm>(*peer);
+        EXPECT_EQ(confirm.window, 100u);
+        auto ch = *co_await s->accept();
+        auto payload = bytes_of(std::string(60, 'a'));
+        co_await peer->send(f::Data{confirm.sender, payload});
+        EXPECT_TRUE(co_await eventually([&] { return ch.buffered() == 60; }));
+        std::array<std::byte, 60> buf;
+        EXPECT_EQ(*co_await ch.read_some(buf), 60u);
+        auto adj = co_await expect_next<f::WindowAdjust>(*peer);  // buffer empty -> credit back
+        EXPECT_EQ(adj, (f::WindowAdjust{1, 60}));
+        s->close();
+    });
+}
+
+TEST(MuxWire, NothingIsSentAfterClose) {
+    run_async([](io_context& io) -> awaitable<void> {
+        auto [s, peer] = session_with_raw_peer(io.get_executor());
+        co_await peer->send(f::Open{3, 1000, 1000});
+        auto confirm = co_await expect_next<f::OpenConfirm>(*peer);
+        auto ch = *co_await s->accept();
+        ch.close();
+        EXPECT_EQ(co_await expect_next<f::Close>(*peer), f::Close{3});
+        // In-flight frames from the peer after our CLOSE are accepted silently (§6 tolerate 1).
+        co_await peer->send(f::Data{confirm.sender, bytes_of("late")});
+        co_await peer->send(f::WindowAdjust{confirm.sender, 10});
+        co_await peer->send(f::Eof{confirm.sender});
+        co_await peer->send(f::Close{confirm.sender});
+        EXPECT_FALSE(co_await peer->next(100ms));  // no reply CLOSE, no adjust
+        EXPECT_FALSE(s->is_closed());
+        EXPECT_EQ(s->stats().channels, 0u);
+        // A stray frame for the now finished channel is dropped (§6 tolerate 2).
+        co_await peer->send(f::Data{confirm.sender, bytes_of("stray")});
+        co_await peer->send(f::Close{confirm.sender});
+        co_await sleep_for(50ms);
+        EXPECT_FALSE(s->is_closed());
+        s->close();
+    });
+}
+
+TEST(MuxWire, PeerCloseIsAnsweredOnceAndFreesId) {
+    run_async([](io_context& io) -> awaitable<void> {
+        auto [s, peer] = session_with_raw_peer(io.get_executor());
+        co_await peer->send(f::Open{0, 1000, 1000});
+        auto c = co_await expect_next<f::OpenConfirm>(*peer);
+        auto ch = *co_await s->accept();
+        co_await peer->send(f::Close{c.sender});
+        EXPECT_EQ(co_await expect_next<f::Close>(*peer), f::Close{0});
+        ch.close();  // already closed both ways: nothing more on the wire
+        // Immediate reuse of the peer's id 0 for a new channel (§6 tolerate 3).
+        co_await peer->send(f::Open{0, 1000, 1000});
+        auto c2 = co_await expect_next<f::OpenConfirm>(*peer);
+        EXPECT_NE(c2.sender, c.sender);  // our side allocates increasing ids
+        EXPECT_FALSE(co_await peer->next(50ms));
+        s->close();
+    });
+}
+
+TEST(MuxWire, DataAndCloseBeforeConfirmAreHandled) {
+    run_async([](io_context& io) -> awaitable<void> {
+        auto [s, peer] = session_with_raw_peer(io.get_executor());
+        std::optional<Result<mux::Channel>> ch;
+        boost::asio::co_spawn(io, [&, s = s]() -> awaitable<void> { ch = co_await s->open(); }, boost::asio::detached);
+        auto open = co_await expect_next<f::Open>(*peer);
+        // Go ref race (§2.4): DATA, EOF and CLOSE may precede the CONFIRM.
+        co_await peer->send(f::Data{open.sender, bytes_of("early")});
+        co_await peer->send(f::Eof{open.sender});
+        co_await peer->send(f::Close{open.sender});
+        EXPECT_FALSE(co_await peer->next(50ms));  // CLOSE cannot be answered yet
+        co_await peer->send(f::OpenConfirm{open.sender, 42, 1000, 1000});
+        EXPECT_EQ(co_await expect_next<f::Close>(*peer), f::Close{42});
+        EXPECT_TRUE(co_await eventually([&] { return ch.has_value(); }));
+        std::array<std::byte, 16> buf;
+        auto n = co_await (*ch)->read_some(buf);
+        EXPECT_EQ(string_of(std::span(buf).first(*n)), "early");
+        EXPECT_EQ(*co_await (*ch)->read_some(buf), 0u);
+        EXPECT_EQ(s->stats().channels, 0u);
+        s->close();
+    });
+}
+
+TEST(MuxWire, OpenFailureFailsOpen) {
+    run_async([](io_context& io) -> awaitable<void> {
+        auto [s, peer] = session_with_raw_peer(io.get_executor());
+        std::optional<Result<mux::Channel>> ch;
+        boost::asio::co_spawn(io, [&, s = s]() -> awaitable<void> { ch = co_await s->open(); }, boost::asio::detached);
+        auto open = co_await expect_next<f::Open>(*peer);
+        co_await peer->send(f::OpenFailure{open.sender});
+        EXPECT_TRUE(co_await eventually([&] { return ch.has_value(); }));
+        EXPECT_EQ(ch->error(), make_error_code(mux::Errc::open_refused));
+        EXPECT_FALSE(s->is_closed());
+        s->close();
+    });
+}
+
+TEST(MuxWire, BadMaxPacketInOpenIsRefused) {
+    run_async([](io_context& io) -> awaitable<void> {
+        auto [s, peer] = session_with_raw_peer(io.get_executor());
+        co_await peer->send(f::Open{4, 1000, 8});
+        EXPECT_EQ(co_await expect_next<f::OpenFailure>(*peer), f::OpenFailure{4});
+        co_await peer->send(f::Open{5, 1000, 0x80000001u});
+        EXPECT_EQ(co_await expect_next<f::OpenFailure>(*peer), f::OpenFailure{5});
+        EXPECT_FALSE(s->is_closed());
+        s->close();
+    });
+}
+
+namespace {
+// Sends `bad` after opening one channel; expects the session to close with `reason`.
+void expect_violation(std::function<awaitable<void>(RawPeer&, std::uint32_t our_id)> bad, mux::Errc reason) {
+    run_async([&](io_context& io) -> awaitable<void> {
+        mux::Options o;
+        o.window = 1000;
+        o.max_packet = 500;
+        auto [s, peer] = session_with_raw_peer(io.get_executor(), o);
+        co_await peer->send(f::Open{0, 1000, 1000});
+        auto c = co_await expect_next<f::OpenConfirm>(*peer);
+        co_await bad(*peer, c.sender);
+        EXPECT_TRUE(co_await peer->wait_disconnect());
+        EXPECT_TRUE(s->is_closed());
+        EXPECT_EQ(s->close_reason(), make_error_code(reason)) << s->close_reason().message();
+    });
+}
+}  // namespace
+
+TEST(MuxWire, UnknownMessageTypeClosesSession) {
+    expect_violation([](RawPeer& p, std::uint32_t) -> awaitable<void> { co_await p.send_bytes(hex("63 00000000")); },
+                     mux::Errc::frame_error);
+}
+
+TEST(MuxWire, DataBeyondWindowClosesSession) {
+    expect_violation([](RawPeer& p, std::uint32_t id) -> awaitable<void> {
+        std::vector<std::byte> chunk(400, std::byte{1});
+        co_await p.send(f::Data{id, chunk});
+        co_await p.send(f::Data{id, chunk});
+        co_await p.send(f::Data{id, chunk});  // 1200 > 1000
+    }, mux::Errc::window_exceeded);
+}
+
+TEST(MuxWire, DataAboveMaxPacketClosesSession) {
+    expect_violation([](RawPeer& p, std::uint32_t id) -> awaitable<void> {
+        co_await p.send_bytes(hex("68 00000000 00000259"));  // announces 601 > 500, before payload
+    }, mux::Errc::packet_too_large);
+}
+
+TEST(MuxWire, OversizedLengthClosesSessionWithoutWaiting) {
+    expect_violation([](RawPeer& p, std::uint32_t id) -> awaitable<void> {
+        co_await p.send_bytes(hex("68 00000000 ffffffff"));
+    }, mux::Errc::packet_too_large);
+}
+
+TEST(MuxWire, FrameForNeverOpenedChannelClosesSession) {
+    expect_violation([](RawPeer& p, std::uint32_t) -> awaitable<void> { co_await p.send(f::Eof{77}); },
+                     mux::Errc::unknown_channel);
+}
+
+TEST(MuxWire, ConfirmForInboundChannelClosesSession) {
+    expect_violation([](RawPeer& p, std::uint32_t id) -> awaitable<void> {
+        co_await p.send(f::OpenConfirm{id, 1, 1000, 1000});
+    }, mux::Errc::unexpected_confirm);
+}
+
+TEST(MuxWire, WindowOverflowClosesSession) {
+    expect_violation([](RawPeer& p, std::uint32_t id) -> awaitable<void> {
+        co_await p.send(f::WindowAdjust{id, 0xffffffffu});
+    }, mux::Errc::window_overflow);
+}
+
+TEST(MuxWire, TruncatedStreamEndsSession) {
+    run_async([](io_context& io) -> awaitable<void> {
+        auto [s, peer] = session_with_raw_peer(io.get_executor());
+        co_await peer->send_bytes(hex("64 00000000 0000"));  // half an OPEN, then gone
+        peer->sock().close();
+        EXPECT_TRUE(co_await eventually([&] { return s->is_closed(); }));
+    });
+}

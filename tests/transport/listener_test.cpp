@@ -1,0 +1,142 @@
+// listen()/dial() over real sockets: tcp and unix byte exchange, peer credentials, stale and
+// live unix socket files, refused connections, stdio-style fd streams.
+#include <gtest/gtest.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <sys/un.h>
+
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+
+#include "qtalk/transport/listener.hpp"
+#include "support/async.hpp"
+#include "support/hex.hpp"
+
+using namespace qtalk;
+using namespace qtalk::test;
+using boost::asio::awaitable;
+using boost::asio::io_context;
+
+namespace {
+std::string temp_path(const std::string& name) {
+    auto p = std::filesystem::temp_directory_path() / ("qtalk-" + std::to_string(::getpid()) + "-" + name);
+    std::filesystem::remove(p);
+    return p.string();
+}
+
+awaitable<void> exchange(io_context& io, transport::Listener& l) {
+    std::unique_ptr<transport::Stream> server;
+    boost::asio::co_spawn(io, [&]() -> awaitable<void> { server = std::move(*co_await l.accept()); },
+                          boost::asio::detached);
+    auto client = co_await transport::dial(io.get_executor(), l.url());
+    EXPECT_TRUE(client) << client.error().message();
+    EXPECT_TRUE(co_await eventually([&] { return server != nullptr; }));
+    auto msg = bytes_of("hello over " + l.url());
+    std::array<boost::asio::const_buffer, 1> bufs{boost::asio::buffer(msg.data(), msg.size())};
+    EXPECT_TRUE(co_await (*client)->write(bufs));
+    std::vector<std::byte> got(msg.size());
+    std::size_t have = 0;
+    while (have < got.size()) {
+        auto n = co_await server->read_some(std::span(got).subspan(have));
+        EXPECT_TRUE(n) << n.error().message();
+        if (!n) break;
+        have += *n;
+    }
+    EXPECT_EQ(got, msg);
+    (*client)->close();
+    std::array<std::byte, 4> b;
+    EXPECT_EQ((co_await server->read_some(b)).error(), make_error_code(transport::Errc::eof));
+}
+}  // namespace
+
+TEST(TransportListener, TcpRoundTripOnEphemeralPort) {
+    run_async([](io_context& io) -> awaitable<void> {
+        auto l = transport::listen(io.get_executor(), "tcp://127.0.0.1:0");
+        EXPECT_TRUE(l);
+        EXPECT_NE((*l)->url(), "tcp://127.0.0.1:0");
+        co_await exchange(io, **l);
+    });
+}
+
+TEST(TransportListener, UnixRoundTripWithPeerCredentials) {
+    run_async([](io_context& io) -> awaitable<void> {
+        auto path = temp_path("rt.sock");
+        auto l = transport::listen(io.get_executor(), "unix://" + path);
+        EXPECT_TRUE(l);
+        std::unique_ptr<transport::Stream> server;
+        boost::asio::co_spawn(io, [&]() -> awaitable<void> { server = std::move(*co_await (*l)->accept()); },
+                              boost::asio::detached);
+        auto client = co_await transport::dial(io.get_executor(), "unix://" + path);
+        EXPECT_TRUE(client);
+        EXPECT_TRUE(co_await eventually([&] { return server != nullptr; }));
+        EXPECT_EQ(server->peer().transport, "unix");
+        EXPECT_EQ(server->peer().uid, ::getuid());
+        EXPECT_EQ(server->peer().pid, ::getpid());
+        (*l)->close();
+        EXPECT_FALSE(std::filesystem::exists(path));  // the listener removes its socket file
+    });
+}
+
+TEST(TransportListener, StaleUnixSocketIsReplacedLiveOneRefused) {
+    run_async([](io_context& io) -> awaitable<void> {
+        auto path = temp_path("stale.sock");
+        {  // a socket file left behind by a dead process
+            int fd = ::socket(AF_UNIX, SOCK_STREAM, 0);
+            sockaddr_un sa{};
+            sa.sun_family = AF_UNIX;
+            std::strncpy(sa.sun_path, path.c_str(), sizeof sa.sun_path - 1);
+            EXPECT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa), 0);
+            ::close(fd);
+        }
+        EXPECT_TRUE(std::filesystem::exists(path));
+        auto l = transport::listen(io.get_executor(), "unix://" + path);
+        EXPECT_TRUE(l) << l.error().message();
+        co_await exchange(io, **l);
+        // (The liveness probe is a real connection: the live listener sees it come and go.)
+        auto second = transport::listen(io.get_executor(), "unix://" + path);
+        EXPECT_EQ(second.error(), make_error_code(transport::Errc::address_in_use));
+        (*l)->close();
+        std::ofstream(path) << "not a socket";
+        auto third = transport::listen(io.get_executor(), "unix://" + path);
+        EXPECT_EQ(third.error(), make_error_code(transport::Errc::not_a_socket));
+        std::filesystem::remove(path);
+    });
+}
+
+TEST(TransportListener, DialErrorsAreClear) {
+    run_async([](io_context& io) -> awaitable<void> {
+        auto l = transport::listen(io.get_executor(), "tcp://127.0.0.1:0");
+        auto url = (*l)->url();
+        (*l)->close();
+        auto refused = co_await transport::dial(io.get_executor(), url);
+        EXPECT_EQ(refused.error(), std::errc::connection_refused);
+        auto missing = co_await transport::dial(io.get_executor(), "unix://" + temp_path("missing.sock"));
+        EXPECT_FALSE(missing);
+        auto bad = co_await transport::dial(io.get_executor(), "tcp:/oops");
+        EXPECT_EQ(bad.error(), make_error_code(transport::Errc::bad_url));
+        auto bad_listen = transport::listen(io.get_executor(), "tcp://256.1.1.1:1");
+        EXPECT_FALSE(bad_listen);
+    });
+}
+
+TEST(TransportListener, FdStreamCarriesBytesBetweenPipes) {
+    run_async([](io_context& io) -> awaitable<void> {
+        int a[2], b[2];
+        EXPECT_EQ(::pipe(a), 0);
+        EXPECT_EQ(::pipe(b), 0);
+        // Stream 1 reads a[0], writes b[1]; stream 2 reads b[0], writes a[1].
+        auto s1 = transport::fd_stream(io.get_executor(), a[0], b[1]);
+        auto s2 = transport::fd_stream(io.get_executor(), b[0], a[1]);
+        auto msg = bytes_of("through pipes");
+        std::array<boost::asio::const_buffer, 1> bufs{boost::asio::buffer(msg.data(), msg.size())};
+        EXPECT_TRUE(co_await (*s1)->write(bufs));
+        std::vector<std::byte> got(msg.size());
+        auto n = co_await (*s2)->read_some(got);
+        EXPECT_EQ(*n, msg.size());
+        (*s1)->close();  // closes b[1]: s2 sees end of stream
+        EXPECT_EQ((co_await (*s2)->read_some(got)).error(), make_error_code(transport::Errc::eof));
+    });
+}
