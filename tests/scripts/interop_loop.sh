@@ -8,6 +8,9 @@ pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$dir"; }
 trap cleanup EXIT
 runs=${QTALK_LOOP_RUNS:-100}
+# ws joins the loop once the transport is built in.
+probe=$(timeout 1 "$bin/qtalk-interop" --listen ws://127.0.0.1:0/ 2>&1 || true)
+case "$probe" in *unsupported*) QTALK_WS=0 ;; esac
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
