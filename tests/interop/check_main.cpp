@@ -27,6 +27,9 @@ int main(int argc, char** argv) {
     bool quiet = false;
     std::string level = "warn";
     app.add_option("--dial", dial_url, "dial the peer at URL (tcp://, unix://, ws://) instead of running a command");
+    std::string service, register_as;
+    app.add_option("--service", service, "call \"<service>.Unary\" etc. (a peer reached through a hub)");
+    app.add_option("--register", register_as, "register CallbackService at the hub under this name first");
     app.add_option("--repeat", repeat, "run the whole suite N times, each on a new session")->check(CLI::PositiveNumber);
     app.add_option("--timeout", timeout_s, "seconds allowed per run")->check(CLI::PositiveNumber);
     app.add_flag("-q,--quiet", quiet, "print only failures and the summary");
@@ -74,8 +77,21 @@ int main(int argc, char** argv) {
                 }
                 stream = std::move(*s);
             }
-            rpc::Peer peer(mux::Session::start(std::move(stream)), codec, interop::callback_service());
-            totals = co_await interop::run_checks(peer, out);
+            auto mux = interop::callback_service();
+            if (!register_as.empty()) {
+                mux = std::make_shared<rpc::RespondMux>();
+                mux->handle(register_as, interop::callback_service());
+            }
+            rpc::Peer peer(mux::Session::start(std::move(stream)), codec, mux);
+            if (!register_as.empty()) {
+                nlohmann::json args{{"name", register_as}};
+                auto r = co_await peer.call("qtalk.register", args);
+                if (!r) {
+                    setup_error = "register " + register_as + ": " + r.error().to_string();
+                    co_return;
+                }
+            }
+            totals = co_await interop::run_checks(peer, out, service);
             peer.close();
         }, [&](std::exception_ptr e) {
             if (e) setup_error = "internal error";

@@ -52,23 +52,23 @@ std::string show(const json& v) {
 // Type-preserving equality: same canonical encoding (an integer never equals a float).
 bool same(rpc::Codec c, const json& a, const json& b) { return rpc::encode(c, a) == rpc::encode(c, b); }
 
-Task<void> check_error(rpc::Peer& peer, Reporter& rep, const char* selector, bool exact) {
+Task<void> check_error(rpc::Peer& peer, Reporter& rep, std::string selector, bool exact) {
     auto r = co_await peer.call(selector, "test");
     if (r) {
-        rep.fail(std::string(selector) + ": expected an error, got " + r->value.dump());
+        rep.fail(selector + ": expected an error, got " + r->value.dump());
     } else if (r.error().code != rpc::Errc::remote_error) {
-        rep.fail(std::string(selector) + ": " + r.error().to_string());
+        rep.fail(selector + ": " + r.error().to_string());
     } else if (exact && r.error().remote != "test") {
-        rep.fail(std::string(selector) + ": wrong error text: " + r.error().remote);
+        rep.fail(selector + ": wrong error text: " + r.error().remote);
     } else if (!exact && r.error().remote.find("not found") == std::string::npos) {
-        rep.fail(std::string(selector) + ": expected a not-found error, got: " + r.error().remote);
+        rep.fail(selector + ": expected a not-found error, got: " + r.error().remote);
     } else {
         rep.ok("Error: " + r.error().remote);
     }
 }
 
-Task<void> check_unary(rpc::Peer& peer, Reporter& rep, const json& v) {
-    auto r = co_await peer.call("Unary", v);
+Task<void> check_unary(rpc::Peer& peer, Reporter& rep, const json& v, std::string selector) {
+    auto r = co_await peer.call(selector, v);
     if (!r) {
         rep.fail("Unary " + v.dump() + ": " + r.error().to_string());
     } else if (!same(peer.client().codec(), r->value, v)) {
@@ -78,8 +78,8 @@ Task<void> check_unary(rpc::Peer& peer, Reporter& rep, const json& v) {
     }
 }
 
-Task<void> check_stream(rpc::Peer& peer, Reporter& rep, const std::vector<json>& values) {
-    auto r = co_await peer.call("Stream", nullptr);
+Task<void> check_stream(rpc::Peer& peer, Reporter& rep, const std::vector<json>& values, std::string selector) {
+    auto r = co_await peer.call(selector, nullptr);
     if (!r || !r->continued) {
         rep.fail(std::string("Stream: ") + (r ? "response not continued" : r.error().to_string()));
         co_return;
@@ -114,11 +114,11 @@ Task<void> check_stream(rpc::Peer& peer, Reporter& rep, const std::vector<json>&
     for (auto& v : got) rep.ok("Stream: " + show(v));
 }
 
-Task<void> check_bytes(rpc::Peer& peer, Reporter& rep, std::size_t size, unsigned seed) {
+Task<void> check_bytes(rpc::Peer& peer, Reporter& rep, std::size_t size, unsigned seed, std::string selector) {
     std::vector<std::byte> data(size);
     std::mt19937 rng(seed);
     for (auto& b : data) b = std::byte(rng());
-    auto r = co_await peer.call("Bytes", nullptr);
+    auto r = co_await peer.call(selector, nullptr);
     if (!r || !r->continued) {
         rep.fail(std::string("Bytes: ") + (r ? "response not continued" : r.error().to_string()));
         co_return;
@@ -162,16 +162,17 @@ Task<void> check_bytes(rpc::Peer& peer, Reporter& rep, std::size_t size, unsigne
 
 }  // namespace
 
-Task<CheckTotals> run_checks(rpc::Peer& peer, std::ostream& out) {
+Task<CheckTotals> run_checks(rpc::Peer& peer, std::ostream& out, std::string prefix) {
     Reporter rep{out, {}};
-    co_await check_error(peer, rep, "Error", true);
-    co_await check_error(peer, rep, "BadSelector", false);
+    auto sel = [&](const char* method) { return prefix.empty() ? std::string(method) : prefix + "." + method; };
+    co_await check_error(peer, rep, sel("Error"), true);
+    co_await check_error(peer, rep, sel("BadSelector"), false);
     const std::vector<json> values = {100, true, "hello", json{{"foo", "bar"}}, json::array({1, 2, 3})};
-    for (auto& v : values) co_await check_unary(peer, rep, v);
-    co_await check_stream(peer, rep, values);
+    for (auto& v : values) co_await check_unary(peer, rep, v, sel("Unary"));
+    co_await check_stream(peer, rep, values, sel("Stream"));
     unsigned seed = 1;
     for (std::size_t size : {std::size_t{1}, std::size_t{1024}, std::size_t{1048576}})
-        co_await check_bytes(peer, rep, size, seed++);
+        co_await check_bytes(peer, rep, size, seed++, sel("Bytes"));
     co_return rep.totals;
 }
 

@@ -12,6 +12,7 @@ struct CheckTotals {
 };
 
 // Runs every check against the peer on `peer`'s session; one line per check on `out`.
-rpc::Task<CheckTotals> run_checks(rpc::Peer& peer, std::ostream& out);
+// `prefix` (through a hub): call "<prefix>.Unary" etc. instead of "Unary".
+rpc::Task<CheckTotals> run_checks(rpc::Peer& peer, std::ostream& out, std::string prefix = "");
 
 }  // namespace qtalk::interop

@@ -20,8 +20,11 @@ using namespace qtalk;
 int main(int argc, char** argv) {
     CLI::App app{"qtalk-interop: InteropService peer for the qtalk conformance suite"};
     std::vector<std::string> listens;
-    std::string level = "warn";
+    std::string level = "warn", hub_url, hub_name = "interop", callback_prefix = "checker";
     app.add_option("-l,--listen", listens, "serve sessions accepted on URL (repeatable); default: stdio");
+    app.add_option("--hub", hub_url, "dial a qtalkd hub and register the service there instead");
+    app.add_option("--name", hub_name, "service name at the hub (with --hub)");
+    app.add_option("--callback-prefix", callback_prefix, "where callbacks go through the hub (with --hub)");
     app.add_option("--log-level", level, "log level (stderr)");
     CLI11_PARSE(app, argc, argv);
     qtalk::log::to_stderr(spdlog::level::from_str(level));
@@ -36,7 +39,27 @@ int main(int argc, char** argv) {
     net::io_context io(1);
     auto service = interop::interop_service();
     std::vector<std::unique_ptr<transport::Listener>> listeners;
-    if (listens.empty()) {
+    if (!hub_url.empty()) {
+        auto mux = std::make_shared<rpc::RespondMux>();
+        mux->handle(hub_name, interop::interop_service(callback_prefix));
+        net::co_spawn(io, [&, mux]() -> net::awaitable<void> {
+            auto peer = co_await rpc::Peer::dial(hub_url, codec, mux);
+            if (!peer) {
+                std::cerr << "qtalk-interop: hub " << hub_url << ": " << peer.error().message() << "\n";
+                io.stop();
+                co_return;
+            }
+            nlohmann::json args{{"name", hub_name}};
+            auto r = co_await peer->call("qtalk.register", args);
+            if (!r) {
+                std::cerr << "qtalk-interop: register: " << r.error().to_string() << "\n";
+                io.stop();
+                co_return;
+            }
+            std::cerr << "qtalk-interop: registered " << r->value.dump() << "\n";
+            peer->session()->on_closed([&](std::error_code) { io.stop(); });
+        }, net::detached);
+    } else if (listens.empty()) {
         auto s = transport::stdio_stream(io.get_executor());
         if (!s) {
             std::cerr << "qtalk-interop: stdio: " << s.error().message() << "\n";

@@ -32,9 +32,14 @@ Task<void> pump_bytes(Pipe from, Pipe to, bool eof_at_end) {
     if (eof_at_end) (void)co_await to.close_write();
 }
 
-// Stream/Bytes relay: call back the same selector, answer with its value, then pump both ways.
-Task<void> relay(Responder& r, Call& c, bool bytes) {
-    auto cb = co_await c.caller.call_encoded(c.raw_selector, c.encoded_args);
+std::string callback_selector(const Call& c, const std::string& prefix) {
+    if (prefix.empty()) return c.raw_selector;
+    return prefix + "." + c.selector.substr(c.selector.rfind('/') + 1);
+}
+
+// Stream/Bytes relay: call back the same method, answer with its value, then pump both ways.
+Task<void> relay(Responder& r, Call& c, bool bytes, std::string callback_sel) {
+    auto cb = co_await c.caller.call_encoded(callback_sel, c.encoded_args);
     if (!cb) {
         (void)co_await r.error(cb.error().to_string());
         co_return;
@@ -60,10 +65,10 @@ Task<void> relay(Responder& r, Call& c, bool bytes) {
 
 }  // namespace
 
-std::shared_ptr<rpc::RespondMux> interop_service() {
+std::shared_ptr<rpc::RespondMux> interop_service(std::string prefix) {
     auto m = std::make_shared<rpc::RespondMux>();
-    m->handle("Unary", [](Responder& r, Call& c) -> Task<void> {
-        auto cb = co_await c.caller.call_encoded(c.raw_selector, c.encoded_args);
+    m->handle("Unary", [prefix](Responder& r, Call& c) -> Task<void> {
+        auto cb = co_await c.caller.call_encoded(callback_selector(c, prefix), c.encoded_args);
         if (!cb)
             (void)co_await r.error(cb.error().to_string());
         else
@@ -73,8 +78,12 @@ std::shared_ptr<rpc::RespondMux> interop_service() {
         std::string text = c.args.is_string() ? c.args.get<std::string>() : c.args.dump();
         (void)co_await r.error(std::move(text));
     });
-    m->handle("Stream", [](Responder& r, Call& c) -> Task<void> { co_await relay(r, c, false); });
-    m->handle("Bytes", [](Responder& r, Call& c) -> Task<void> { co_await relay(r, c, true); });
+    m->handle("Stream", [prefix](Responder& r, Call& c) -> Task<void> {
+        co_await relay(r, c, false, callback_selector(c, prefix));
+    });
+    m->handle("Bytes", [prefix](Responder& r, Call& c) -> Task<void> {
+        co_await relay(r, c, true, callback_selector(c, prefix));
+    });
     return m;
 }
 

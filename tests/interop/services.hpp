@@ -8,8 +8,9 @@
 namespace qtalk::interop {
 
 // /Unary, /Stream, /Bytes, /Error; everything else not found. Values and bytes are relayed
-// exactly as received (encoded frames, never re-encoded).
-std::shared_ptr<rpc::RespondMux> interop_service();
+// exactly as received (encoded frames, never re-encoded). Callbacks go to the selector the call
+// came in with, or, with a `callback_prefix` (through a hub), to "<prefix>.<Method>".
+std::shared_ptr<rpc::RespondMux> interop_service(std::string callback_prefix = "");
 // /Unary, /Stream, /Bytes as the checker serves them; streams end with CLOSE and no EOF.
 std::shared_ptr<rpc::RespondMux> callback_service();
 

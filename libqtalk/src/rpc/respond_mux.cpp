@@ -15,6 +15,12 @@ bool RespondMux::handle(std::string_view pattern, std::shared_ptr<RespondMux> su
     return entries_.emplace(std::move(p), Entry{nullptr, std::move(sub)}).second;
 }
 
+bool RespondMux::remove(std::string_view pattern) {
+    auto p = normalize_selector(pattern);
+    if (entries_.erase(p)) return true;
+    return !p.ends_with('/') && entries_.erase(p + "/");
+}
+
 const Handler* RespondMux::match(std::string_view selector) const {
     if (auto it = entries_.find(selector); it != entries_.end() && !it->second.sub) return &it->second.handler;
     const std::pair<const std::string, Entry>* best = nullptr;

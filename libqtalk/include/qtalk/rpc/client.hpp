@@ -37,6 +37,7 @@ struct CallError {
 template <class T>
 class CallResult {  // Result<T> plus the remote error text
 public:
+    CallResult() : e_{make_error_code(Errc::closed), {}} {}           // (futures need a default)
     CallResult(T v) : v_(std::move(v)) {}                          // NOLINT
     CallResult(CallError e) : e_(std::move(e)) {}                   // NOLINT
     explicit operator bool() const { return v_.has_value(); }

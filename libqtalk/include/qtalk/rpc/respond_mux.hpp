@@ -15,6 +15,8 @@ public:
     bool handle(std::string_view pattern, Handler handler);
     // Mounts a sub-mux under pattern + "/" (prefix stripped before matching inside it).
     bool handle(std::string_view pattern, std::shared_ptr<RespondMux> sub);
+    // Removes the entry for the normalised pattern (handler or sub-mux). Absent -> false.
+    bool remove(std::string_view pattern);
     // The handler for a normalised selector, or nullptr.
     const Handler* match(std::string_view selector) const;
     // As a Handler: dispatch or reply `not found: <normalised selector>`.
