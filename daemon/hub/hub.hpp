@@ -10,6 +10,7 @@
 #include <boost/asio/any_io_executor.hpp>
 #include <nlohmann/json.hpp>
 
+#include "hub/intake.hpp"
 #include "hub/limits.hpp"
 #include "hub/registry.hpp"
 #include "qtalk/mux/session.hpp"
@@ -74,7 +75,7 @@ public:
 private:
     friend struct Methods;
     qtalk::rpc::Task<void> handle_call(SessionId from, qtalk::mux::Channel ch);
-    qtalk::rpc::Task<void> route(SessionId from, qtalk::mux::Channel ch, struct Intake in);
+    qtalk::rpc::Task<void> route(SessionId from, qtalk::mux::Channel ch, Intake in);
     void drop_session(SessionId id, std::error_code why);
     void publish(const std::vector<ServiceEvent>& events);
 

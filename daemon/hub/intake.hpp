@@ -6,7 +6,7 @@
 #include <vector>
 
 #include "qtalk/mux/session.hpp"
-#include "qtalk/rpc/codec.hpp"
+#include "qtalk/rpc/pipe.hpp"
 
 namespace qtalkd {
 

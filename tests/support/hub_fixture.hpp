@@ -44,13 +44,17 @@ struct HubFixture {
 };
 
 // Dials `url` and returns a peer serving `mux` (may be null).
-inline boost::asio::awaitable<std::unique_ptr<rpc::Peer>> connect(const std::string& url, rpc::Codec codec,
-                                                                  std::shared_ptr<rpc::RespondMux> mux = nullptr,
-                                                                  mux::Options mopts = {}) {
+inline boost::asio::awaitable<std::unique_ptr<rpc::Peer>> connect(std::string url, rpc::Codec codec,
+                                                                  std::shared_ptr<rpc::RespondMux> mux,
+                                                                  mux::Options mopts) {
     auto p = co_await rpc::Peer::dial(url, codec, std::move(mux), mopts);
     EXPECT_TRUE(p) << url << ": " << p.error().message();
     if (!p) co_return nullptr;
     co_return std::make_unique<rpc::Peer>(std::move(*p));
+}
+inline boost::asio::awaitable<std::unique_ptr<rpc::Peer>> connect(std::string url, rpc::Codec codec,
+                                                                  std::shared_ptr<rpc::RespondMux> mux = nullptr) {
+    return connect(std::move(url), codec, std::move(mux), mux::Options{});
 }
 
 }  // namespace qtalk::test

@@ -155,16 +155,16 @@ Task<CallResult<bool>> Client::unregister_service(std::string name) {
 Task<CallResult<rpc::Response>> Client::call(std::string selector, json args) {
     auto self = shared_from_this();
     if (!peer_) co_return CallError{make_error_code(mux::Errc::session_closed), {}};
-    co_return co_await peer_->call(selector, args);
+    co_return co_await peer_->call(std::move(selector), std::move(args));
 }
 
 Task<CallResult<json>> Client::services() {
-    auto r = co_await call("qtalk.services");
+    auto r = co_await call("qtalk.services", nullptr);
     if (!r) co_return r.error();
     co_return std::move(r->value);
 }
 
-Task<CallResult<rpc::Response>> Client::watch() { return call("qtalk.watch"); }
+Task<CallResult<rpc::Response>> Client::watch() { return call("qtalk.watch", nullptr); }
 
 void Client::close() {
     closed_ = true;

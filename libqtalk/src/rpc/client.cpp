@@ -4,12 +4,12 @@
 
 namespace qtalk::rpc {
 
-Task<CallResult<Response>> Client::call(std::string_view selector, const nlohmann::json& args, CallOptions opts) {
+Task<CallResult<Response>> Client::call(std::string selector, nlohmann::json args, CallOptions opts) {
     auto bytes = encode(codec_, args);
-    co_return co_await call_encoded(selector, bytes, opts);
+    co_return co_await call_encoded(std::move(selector), bytes, opts);
 }
 
-Task<CallResult<Response>> Client::call_encoded(std::string_view selector, std::span<const std::byte> args,
+Task<CallResult<Response>> Client::call_encoded(std::string selector, std::span<const std::byte> args,
                                                 CallOptions opts) {
     auto fail = [](std::error_code ec) { return CallError{ec, {}}; };
     if (!session_) co_return fail(make_error_code(mux::Errc::session_closed));

@@ -11,7 +11,7 @@ Peer::Peer(std::shared_ptr<mux::Session> session, Codec codec, std::shared_ptr<R
     serve(session_, [m](Responder& r, Call& c) -> Task<void> { return (*m)(r, c); }, opts);
 }
 
-Task<Result<Peer>> Peer::dial(std::string_view url, Codec codec, std::shared_ptr<RespondMux> mux, mux::Options mopts) {
+Task<Result<Peer>> Peer::dial(std::string url, Codec codec, std::shared_ptr<RespondMux> mux, mux::Options mopts) {
     auto ex = co_await boost::asio::this_coro::executor;
     auto s = co_await transport::dial(ex, url);
     if (!s) co_return s.error();

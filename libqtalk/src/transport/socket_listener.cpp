@@ -202,7 +202,7 @@ Result<std::unique_ptr<Listener>> adopt_listener(net::any_io_executor ex, int fd
     return Errc::unsupported_scheme;
 }
 
-Task<Result<std::unique_ptr<Stream>>> dial(net::any_io_executor ex, std::string_view text, const DialOptions& opts) {
+Task<Result<std::unique_ptr<Stream>>> dial(net::any_io_executor ex, std::string text, DialOptions opts) {
     auto u = parse_url(text);
     if (!u) co_return u.error();
     switch (u->scheme) {

@@ -45,7 +45,8 @@ public:
                                                               bool shared = false);
     rpc::Task<rpc::CallResult<bool>> unregister_service(std::string name);
 
-    rpc::Task<rpc::CallResult<rpc::Response>> call(std::string selector, nlohmann::json args = nullptr);
+    rpc::Task<rpc::CallResult<rpc::Response>> call(std::string selector, nlohmann::json args);
+    rpc::Task<rpc::CallResult<rpc::Response>> call(std::string selector) { return call(std::move(selector), nullptr); }
     template <class R, class A>
     rpc::Task<rpc::CallResult<R>> call_as(std::string selector, A args) {
         auto r = co_await call(std::move(selector), nlohmann::json(std::move(args)));

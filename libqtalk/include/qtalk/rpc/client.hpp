@@ -68,16 +68,24 @@ public:
     Client(std::shared_ptr<mux::Session> session, Codec codec) : session_(std::move(session)), codec_(codec) {}
 
     // Sends `selector` (un-normalised, as given) and one argument frame.
-    Task<CallResult<Response>> call(std::string_view selector, const nlohmann::json& args = nullptr,
-                                    CallOptions opts = {});
-    // Same, with the argument frame already encoded in codec() (relaying).
-    Task<CallResult<Response>> call_encoded(std::string_view selector, std::span<const std::byte> args,
-                                            CallOptions opts = {});
+    // (Coroutines take no defaulted class-type parameters: GCC 12 may destroy such a default
+    // twice. The short forms are plain functions forwarding to the full one.)
+    Task<CallResult<Response>> call(std::string selector, nlohmann::json args, CallOptions opts);
+    Task<CallResult<Response>> call(std::string selector, nlohmann::json args = nullptr) {
+        return call(std::move(selector), std::move(args), CallOptions{});
+    }
+    // Same, with the argument frame already encoded in codec() (relaying). `args` must stay
+    // valid until the call completes.
+    Task<CallResult<Response>> call_encoded(std::string selector, std::span<const std::byte> args, CallOptions opts);
+    Task<CallResult<Response>> call_encoded(std::string selector, std::span<const std::byte> args) {
+        return call_encoded(std::move(selector), args, CallOptions{});
+    }
 
     // Typed convenience via nlohmann to_json/from_json.
     template <class R, class A>
-    Task<CallResult<R>> call_as(std::string_view selector, const A& args) {
-        auto r = co_await call(selector, nlohmann::json(args));
+    Task<CallResult<R>> call_as(std::string selector, A args) {
+        nlohmann::json j(args);
+        auto r = co_await call(std::move(selector), std::move(j), CallOptions{});
         if (!r) co_return r.error();
         try {
             co_return r->value.template get<R>();

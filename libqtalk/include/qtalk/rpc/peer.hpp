@@ -15,12 +15,15 @@ public:
     Peer(std::shared_ptr<mux::Session> session, Codec codec, std::shared_ptr<RespondMux> mux = nullptr,
          ServeOptions opts = {});
 
-    static Task<Result<Peer>> dial(std::string_view url, Codec codec, std::shared_ptr<RespondMux> mux = nullptr,
-                                   mux::Options mopts = {});
+    static Task<Result<Peer>> dial(std::string url, Codec codec, std::shared_ptr<RespondMux> mux,
+                                   mux::Options mopts);
+    static Task<Result<Peer>> dial(std::string url, Codec codec, std::shared_ptr<RespondMux> mux = nullptr) {
+        return dial(std::move(url), codec, std::move(mux), mux::Options{});
+    }
 
     Client& client() { return client_; }
-    Task<CallResult<Response>> call(std::string_view selector, const nlohmann::json& args = nullptr) {
-        return client_.call(selector, args);
+    Task<CallResult<Response>> call(std::string selector, nlohmann::json args = nullptr) {
+        return client_.call(std::move(selector), std::move(args));
     }
     const std::shared_ptr<mux::Session>& session() const { return session_; }
     const std::shared_ptr<RespondMux>& responder() const { return mux_; }

@@ -44,8 +44,11 @@ Result<std::unique_ptr<Listener>> listen(boost::asio::any_io_executor ex, std::s
 Result<std::unique_ptr<Listener>> adopt_listener(boost::asio::any_io_executor ex, int fd, std::string_view kind,
                                                  const ListenOptions& opts = {});
 
-Task<Result<std::unique_ptr<Stream>>> dial(boost::asio::any_io_executor ex, std::string_view url,
-                                           const DialOptions& opts = {});
+// (A coroutine: parameters by value, no defaulted class-type parameters; see rpc/client.hpp.)
+Task<Result<std::unique_ptr<Stream>>> dial(boost::asio::any_io_executor ex, std::string url, DialOptions opts);
+inline Task<Result<std::unique_ptr<Stream>>> dial(boost::asio::any_io_executor ex, std::string url) {
+    return dial(std::move(ex), std::move(url), DialOptions{});
+}
 
 // Adopts a connected stream socket fd (unix or tcp), e.g. from socketpair() or a parent process.
 Result<std::unique_ptr<Stream>> adopt_stream(boost::asio::any_io_executor ex, int fd);

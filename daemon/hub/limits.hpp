@@ -1,0 +1,30 @@
+// Every hub default in one place, each with the reason for its value (PROTOCOL §5.8).
+#pragma once
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+
+namespace qtalkd::limits {
+
+// Per routed call the hub buffers at most one window per direction: 4 MiB keeps a fast
+// stream at line rate on loopback while bounding memory to ~8 MiB per stalled call.
+inline constexpr std::uint32_t hub_window = 4u << 20;
+// 1 MiB packets: large enough that splicing rarely splits a DATA message, small enough that
+// one message never monopolises a session's write loop.
+inline constexpr std::uint32_t hub_max_packet = 1u << 20;
+// Call headers are tiny ({"Selector": ...}); anything bigger is a broken or hostile peer.
+inline constexpr std::uint32_t max_call_header = 65536;
+// A provider that does not confirm a channel within this is treated as unavailable (Go peers
+// answer OPEN_FAILURE after 30 s when their application does not accept).
+inline constexpr std::chrono::milliseconds provider_open_timeout{30000};
+// A watcher this far behind (window exhausted) is closed rather than queued without bound.
+inline constexpr std::size_t watcher_backlog = 1024;
+// Service names: at least "/x", at most 256 bytes after normalisation.
+inline constexpr std::size_t min_name = 2, max_name = 256;
+
+inline constexpr const char* default_tcp = "tcp://127.0.0.1:7420";
+inline constexpr const char* default_ws = "ws://127.0.0.1:7421/";
+inline constexpr const char* system_runtime_dir = "/run/qtalk";
+inline constexpr const char* default_config = "/etc/qtalk/qtalkd.json";
+
+}  // namespace qtalkd::limits

@@ -1,0 +1,91 @@
+// Service registry (PROTOCOL §5.3–§5.5): names -> exclusive owner + FIFO failover queue, or a
+// shared round-robin group. Pure data: holds SessionIds, not sessions; every change returns the
+// `up`/`down` event for the caller to publish (dbus-broker's NameChange pattern).
+#pragma once
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+namespace qtalkd {
+
+using SessionId = std::uint64_t;
+
+// Selector normalisation (§4.6) applied to names.
+std::string normalize_name(std::string_view name);
+enum class NameCheck { ok, invalid, reserved };
+NameCheck check_name(std::string_view normalized);
+
+struct ServiceEvent {
+    enum Kind { up, down } kind;
+    std::string name;
+    bool operator==(const ServiceEvent&) const = default;
+};
+
+struct RegisterOutcome {
+    std::optional<std::string> error;
+    std::string name;
+    bool owner = false;
+    std::optional<ServiceEvent> event;
+};
+
+struct UnregisterOutcome {
+    std::optional<std::string> error;
+    std::string name;
+    bool removed = false;
+    std::optional<ServiceEvent> event;
+};
+
+struct Route {
+    std::string name;
+    SessionId provider;
+};
+
+struct ServiceSummary {
+    std::string name;
+    std::size_t providers;
+    bool shared;
+};
+
+struct ServiceDetail {
+    std::string name;
+    bool shared;
+    std::optional<SessionId> owner;
+    std::vector<SessionId> sessions;
+    std::uint64_t calls;
+};
+
+class Registry {
+public:
+    RegisterOutcome register_service(SessionId s, std::string_view name_as_given, bool shared);
+    UnregisterOutcome unregister_service(SessionId s, std::string_view name_as_given);
+    // Removes everything `s` holds; `down` events for names left without providers, by name.
+    std::vector<ServiceEvent> drop_session(SessionId s);
+    // Longest registered name equal to the selector or a prefix of it on a segment boundary.
+    std::optional<Route> route(std::string_view normalized_selector);
+
+    std::vector<ServiceSummary> services() const;
+    std::vector<ServiceDetail> details() const;
+    std::vector<std::string> names_of(SessionId s) const;
+    std::size_t size() const { return entries_.size(); }
+
+private:
+    struct Entry {
+        bool shared = false;
+        std::deque<SessionId> members;  // exclusive: owner first, then the queue
+        std::size_t next = 0;           // shared: round-robin cursor
+        std::uint64_t calls = 0;
+    };
+    // Removes `s` from `name`; returns a `down` event if the name is now empty.
+    std::optional<ServiceEvent> remove_member(const std::string& name, SessionId s);
+
+    std::map<std::string, Entry, std::less<>> entries_;
+    std::unordered_map<SessionId, std::set<std::string>> by_session_;
+};
+
+}  // namespace qtalkd
