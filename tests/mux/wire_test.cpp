@@ -1,6 +1,9 @@
 // mux::Session against a hand-driven peer: exact frames on the wire, the tolerance rules of
 // PROTOCOL §6 and protocol violations that must close the session with a reason.
 #include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
 
 #include "support/async.hpp"
 #include "support/hex.hpp"
@@ -282,5 +285,50 @@ TEST(MuxWire, TruncatedStreamEndsSession) {
         co_await peer->send_bytes(hex("64 00000000 0000"));  // half an OPEN, then gone
         peer->sock().close();
         EXPECT_TRUE(co_await eventually([&] { return s->is_closed(); }));
+    });
+}
+
+TEST(MuxWire, GarbageOnOneSessionLeavesOtherSessionsOnTheListenerWorking) {
+    run_async([](io_context& io) -> awaitable<void> {
+        auto path = std::filesystem::temp_directory_path() / ("qtalk-mux-" + std::to_string(::getpid()) + ".sock");
+        auto l = transport::listen(io.get_executor(), "unix://" + path.string());
+        EXPECT_TRUE(l);
+        std::vector<std::shared_ptr<mux::Session>> accepted;
+        boost::asio::co_spawn(io, [&]() -> awaitable<void> {
+            for (;;) {
+                auto s = co_await (*l)->accept();
+                if (!s) co_return;
+                auto sess = mux::Session::start(std::move(*s));
+                sess->set_acceptor([&io](mux::Channel ch) {  // echo service
+                    boost::asio::co_spawn(io, [ch]() mutable -> awaitable<void> {
+                        std::array<std::byte, 256> buf;
+                        for (;;) {
+                            auto n = co_await ch.read_some(buf);
+                            if (!n || *n == 0) break;
+                            if (!co_await ch.write(std::span(buf).first(*n))) break;
+                        }
+                        ch.close();
+                    }, boost::asio::detached);
+                });
+                accepted.push_back(sess);
+            }
+        }, boost::asio::detached);
+        auto good_stream = co_await transport::dial(io.get_executor(), "unix://" + path.string());
+        auto good = mux::Session::start(std::move(*good_stream));
+        auto bad = co_await transport::dial(io.get_executor(), "unix://" + path.string());
+        EXPECT_TRUE(co_await eventually([&] { return accepted.size() == 2; }));
+        auto garbage = hex("ff 00 01 02");
+        std::array<boost::asio::const_buffer, 1> bufs{boost::asio::buffer(garbage.data(), garbage.size())};
+        EXPECT_TRUE(co_await (*bad)->write(bufs));
+        EXPECT_TRUE(co_await eventually([&] { return accepted[1]->is_closed(); }));
+        EXPECT_EQ(accepted[1]->close_reason(), make_error_code(mux::Errc::frame_error));
+        EXPECT_FALSE(accepted[0]->is_closed());
+        auto ch = *co_await good->open();
+        EXPECT_TRUE(co_await ch.write(bytes_of("still fine")));
+        std::array<std::byte, 10> back;
+        EXPECT_TRUE(co_await ch.read_exact(back));
+        EXPECT_EQ(string_of(back), "still fine");
+        good->close();
+        (*l)->close();
     });
 }
