@@ -5,6 +5,7 @@
 #include <filesystem>
 
 #include <CLI/CLI.hpp>
+#include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
 
@@ -27,6 +28,8 @@ int main(int argc, char** argv) {
                    "listener URL (repeatable); default tcp://127.0.0.1:7420 and unix://<runtime dir>/qtalkd.sock");
     app.add_option("--admin", admin, "admin unix socket URL (default unix://<runtime dir>/admin.sock; \"none\" disables)");
     app.add_option("--log-level", level, "trace|debug|info|warn|error");
+    int drain_s = 10;
+    app.add_option("--drain-timeout", drain_s, "seconds in-flight calls may take to finish on SIGTERM");
     CLI11_PARSE(app, argc, argv);
 
     qtalk::log::to_stderr(spdlog::level::from_str(level));
@@ -57,12 +60,11 @@ int main(int argc, char** argv) {
         if (!open(url, false)) return 1;
     if (admin != "none" && !open(admin, true)) return 1;
 
+    // SIGTERM/SIGINT: stop accepting, let in-flight calls finish (bounded), exit 0.
     net::signal_set signals(io, SIGINT, SIGTERM);
     signals.async_wait([&](auto, int sig) {
         log->info("stopping signal={}", sig);
-        hub->stop_listening();
-        hub->close_all();
-        io.stop();
+        net::co_spawn(io, hub->drain(std::chrono::seconds(drain_s)), [&](std::exception_ptr) { io.stop(); });
     });
     io.run();
     return 0;

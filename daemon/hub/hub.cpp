@@ -92,6 +92,23 @@ SessionId Hub::add_session(std::unique_ptr<qtalk::transport::Stream> s, bool pri
     return id;
 }
 
+Task<void> Hub::drain(std::chrono::milliseconds grace) {
+    auto self = shared_from_this();
+    auto log = qtalk::log::get("hub");
+    stop_listening();
+    auto deadline = std::chrono::steady_clock::now() + grace;
+    net::steady_timer t(ex_);
+    log->info("draining sessions={} calls_active={} grace_ms={}", sessions_.size(), stats_.calls_active, grace.count());
+    // Watch subscriptions are not counted as active calls: they never finish on their own.
+    auto busy = [&] { return stats_.calls_active > 0; };
+    while (busy() && std::chrono::steady_clock::now() < deadline) {
+        t.expires_after(std::chrono::milliseconds(20));
+        co_await t.async_wait(net::as_tuple(net::use_awaitable));
+    }
+    if (busy()) log->warn("drain timeout calls_active={}", stats_.calls_active);
+    close_all();
+}
+
 bool Hub::kick(SessionId id) {
     auto it = sessions_.find(id);
     if (it == sessions_.end()) return false;

@@ -50,6 +50,9 @@ public:
     void stop_listening();
     // Closes every session.
     void close_all();
+    // Graceful stop (SIGTERM): stop accepting, let in-flight calls finish up to `grace`, then
+    // close every session. Completes when done.
+    qtalk::rpc::Task<void> drain(std::chrono::milliseconds grace);
     bool kick(SessionId id);
 
     std::size_t session_count() const { return sessions_.size(); }
