@@ -11,8 +11,10 @@ namespace qtalk::mux {
 using detail::ChannelState;
 
 namespace {
-// DATA payloads above this are read straight into their own buffer, skipping the read buffer.
-constexpr std::size_t direct_read_threshold = 1024;
+// DATA payloads above a quarter of the read buffer are read straight into their own buffer.
+// The read buffer doubles (up to max_read_buffer) whenever a read fills it: busy sessions
+// batch many small frames per syscall, idle ones keep 512 bytes.
+constexpr std::size_t max_read_buffer = 64 * 1024;
 }  // namespace
 
 Task<void> Session::Impl::read_loop() {
@@ -46,7 +48,7 @@ Task<void> Session::Impl::read_loop() {
             if (avail.size() >= frame::data_header_size && avail[0] == std::byte(frame::Type::data)) {
                 auto recipient = frame::get_u32(avail.data() + 1);
                 auto len = frame::get_u32(avail.data() + 5);
-                if (len > direct_read_threshold) {
+                if (len > rbuf.size() / 4) {
                     auto target = check_data(recipient, len);
                     if (!target) {
                         teardown(target.error(), recipient);
@@ -89,6 +91,7 @@ Task<void> Session::Impl::read_loop() {
         }
         stats.bytes_in += *n;
         end += *n;
+        if (end == rbuf.size() && rbuf.size() < max_read_buffer) rbuf.resize(rbuf.size() * 2);
     }
 }
 

@@ -18,7 +18,9 @@ namespace {
 // Control frames are tiny; this many queued bytes means the peer stopped reading.
 constexpr std::size_t max_control_backlog = 4u << 20;
 constexpr std::size_t max_frames_per_write = 256;
-constexpr std::size_t read_buffer_size = 4096;
+// Idle sessions stay small (PROTOCOL-level goal: < 8 KiB per idle session); the read loop
+// grows the buffer while reads keep filling it.
+constexpr std::size_t read_buffer_size = 512;
 }  // namespace
 
 Session::Impl::Impl(Session& s, std::unique_ptr<transport::Stream> st, Options o)
