@@ -121,6 +121,11 @@ Task<Result<void>> Channel::write(std::span<const std::byte> data) {
             co_await ch.write_ev.wait();
             continue;
         }
+        if (ch.writes_done == ch.writes_queued && data.size() <= ch.remote_window &&
+            data.size() <= ch.remote_max_packet && d.send_data_copy(st, data)) {
+            ch.remote_window -= static_cast<std::uint32_t>(data.size());
+            co_return Result<void>{};  // copied: nothing of the caller's buffer is referenced
+        }
         // Queue as many chunks as the window allows before waiting (§2.5 chunking).
         while (!data.empty() && ch.remote_window > 0) {
             auto n = std::min<std::size_t>({data.size(), ch.remote_window, ch.remote_max_packet});

@@ -18,6 +18,11 @@ namespace {
 // Control frames are tiny; this many queued bytes means the peer stopped reading.
 constexpr std::size_t max_control_backlog = 4u << 20;
 constexpr std::size_t max_frames_per_write = 256;
+// Small writes (rpc frames, mostly) are copied into the send queue and complete at once, so a
+// call's header and argument frames leave in one gathered write. The copies are bounded per
+// session; beyond that writers wait for the transport as large writes always do.
+constexpr std::size_t max_copied_write = 16 * 1024;
+constexpr std::size_t max_owned_bytes = 256 * 1024;
 // Idle sessions stay small (PROTOCOL-level goal: < 8 KiB per idle session); the read loop
 // grows the buffer while reads keep filling it.
 constexpr std::size_t read_buffer_size = 512;
@@ -144,6 +149,19 @@ void Session::Impl::send_data(const std::shared_ptr<ChannelState>& ch, std::span
     out_ready.notify();
 }
 
+bool Session::Impl::send_data_copy(const std::shared_ptr<ChannelState>& ch, std::span<const std::byte> payload) {
+    if (payload.size() > max_copied_write || owned_bytes + payload.size() > max_owned_bytes) return false;
+    OutFrame f;
+    f.owned.assign(payload.begin(), payload.end());
+    f.payload = f.owned;  // vector storage does not move with the OutFrame
+    f.hdr_len = static_cast<std::uint8_t>(frame::encode_header(
+        frame::Data{ch->remote_id, f.payload}, std::span<std::byte, frame::max_header_size>(f.hdr)));
+    owned_bytes += payload.size();
+    outq.push_back(std::move(f));
+    out_ready.notify();
+    return true;
+}
+
 Task<void> Session::Impl::write_loop() {
     std::vector<net::const_buffer> bufs;
     while (!closed) {
@@ -173,6 +191,8 @@ Task<void> Session::Impl::write_loop() {
             if (f.ch) {
                 f.ch->writes_done = f.seq;
                 f.ch->write_ev.notify();
+            } else if (!f.owned.empty()) {
+                owned_bytes -= f.owned.size();
             } else {
                 control_bytes -= f.hdr_len;
             }
@@ -206,6 +226,7 @@ void Session::Impl::teardown(std::error_code why, std::uint32_t channel) {
     channels.clear();
     outq.clear();
     control_bytes = 0;
+    owned_bytes = 0;
     out_ready.notify();
     accept_ready.notify();
     closed_ev.notify();

@@ -30,6 +30,7 @@ struct OutFrame {
     std::span<const std::byte> payload;
     std::shared_ptr<detail::ChannelState> ch;  // set for DATA: completion is reported to it
     std::uint64_t seq = 0;
+    std::vector<std::byte> owned;  // small DATA payloads are copied so the writer need not wait
 };
 
 struct Session::Impl {
@@ -45,6 +46,7 @@ struct Session::Impl {
 
     std::deque<OutFrame> outq;
     std::size_t control_bytes = 0;  // queued non-DATA bytes, bounded (peer must read them)
+    std::size_t owned_bytes = 0;    // copied DATA payloads queued, bounded by max_owned_bytes
     detail::Event out_ready;
 
     std::deque<std::shared_ptr<detail::ChannelState>> backlog;
@@ -62,6 +64,8 @@ struct Session::Impl {
     // session.cpp
     void send(const frame::Message& m);
     void send_data(const std::shared_ptr<detail::ChannelState>& ch, std::span<const std::byte> payload);
+    // Queues a copy of a small payload; false if the copy budget is used up.
+    bool send_data_copy(const std::shared_ptr<detail::ChannelState>& ch, std::span<const std::byte> payload);
     void teardown(std::error_code why, std::uint32_t channel = UINT32_MAX);
     Task<void> write_loop();
     Channel make_handle(std::shared_ptr<detail::ChannelState> st);

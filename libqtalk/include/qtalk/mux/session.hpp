@@ -53,7 +53,8 @@ public:
     // Reads exactly buf.size() bytes; end of stream first -> transport::Errc::eof.
     Task<Result<void>> read_exact(std::span<std::byte> buf);
     // Writes all bytes, split by the peer's maximum packet and window; suspends while the window
-    // is exhausted. Completes once the bytes are handed to the transport. One write at a time.
+    // is exhausted. Completes once the bytes are handed to the transport (small writes: once
+    // copied into the session's bounded send queue). One write at a time.
     Task<Result<void>> write(std::span<const std::byte> data);
     // Half-close: EOF. Idempotent.
     Task<Result<void>> close_write();
