@@ -2,15 +2,7 @@
 # qtalkd as a process under signals: SIGTERM stops accepting, lets an in-flight streaming call
 # finish, and exits 0.
 set -euo pipefail
-bin=${QTALK_BIN:?}
-dir=$(mktemp -d)
-pids=()
-cleanup() { for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$dir"; }
-trap cleanup EXIT
-wait_for() {
-  for _ in $(seq 200); do grep -q "$2" "$1" 2>/dev/null && return 0; sleep 0.05; done
-  echo "timed out waiting for '$2' in $1" >&2; cat "$1" >&2; return 1
-}
+source "${QTALK_SRC:?}/tests/support/script_lib.sh"
 
 unix=unix://$dir/q.sock
 "$bin/qtalkd" --listen "$unix" --admin none --drain-timeout 5 2>"$dir/qtalkd.log" &

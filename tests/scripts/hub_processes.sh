@@ -3,16 +3,7 @@
 # as a provider over unix, qtalk-check calling over tcp, its callbacks registered at the hub),
 # the clock examples, and failover when a provider process is killed. Bounded in time.
 set -euo pipefail
-bin=${QTALK_BIN:?}
-dir=$(mktemp -d)
-pids=()
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$dir"; }
-trap cleanup EXIT
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-wait_for() {  # wait_for FILE PATTERN
-  for _ in $(seq 200); do grep -q "$2" "$1" 2>/dev/null && return 0; sleep 0.05; done
-  echo "timed out waiting for '$2' in $1" >&2; cat "$1" >&2; return 1
-}
+source "${QTALK_SRC:?}/tests/support/script_lib.sh"
 
 port=$(free_port)
 tcp=tcp://127.0.0.1:$port

@@ -2,17 +2,12 @@
 # qtalk-check against qtalk-interop, 100 runs in a row for each codec over stdio, tcp and unix
 # (and ws when the transport is available). Any failed run fails the test. Bounded in time.
 set -euo pipefail
-bin=${QTALK_BIN:?}
-dir=$(mktemp -d)
-pids=()
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$dir"; }
-trap cleanup EXIT
+source "${QTALK_SRC:?}/tests/support/script_lib.sh"
 runs=${QTALK_LOOP_RUNS:-100}
 # ws joins the loop once the transport is built in.
 probe=$(timeout 1 "$bin/qtalk-interop" --listen ws://127.0.0.1:0/ 2>&1 || true)
 case "$probe" in *unsupported*) QTALK_WS=0 ;; esac
 
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
 for codec in json cbor; do
   export QTALK_CODEC=$codec
