@@ -27,9 +27,10 @@ Hub::Hub(net::any_io_executor ex, HubOptions opts) : ex_(std::move(ex)), opts_(s
 
 Hub::~Hub() = default;
 
-void Hub::serve(std::unique_ptr<qtalk::transport::Listener> l, bool privileged) {
-    auto* lp = l.get();
-    listeners_.push_back(std::move(l));
+void Hub::serve(std::unique_ptr<qtalk::transport::Listener> l, bool privileged, std::string key) {
+    std::shared_ptr<qtalk::transport::Listener> lp(std::move(l));
+    if (key.empty()) key = lp->url();
+    listeners_.push_back({std::move(key), lp, privileged});
     std::weak_ptr<Hub> weak = weak_from_this();
     net::co_spawn(ex_, [weak, lp, privileged]() -> Task<void> {
         for (;;) {
@@ -47,12 +48,31 @@ void Hub::serve(std::unique_ptr<qtalk::transport::Listener> l, bool privileged) 
 
 std::vector<std::string> Hub::listener_urls() const {
     std::vector<std::string> out;
-    for (auto& l : listeners_) out.push_back(l->url());
+    for (auto& l : listeners_) out.push_back(l.listener->url());
     return out;
 }
 
+std::vector<std::string> Hub::listener_keys() const {
+    std::vector<std::string> out;
+    for (auto& l : listeners_) out.push_back(l.key);
+    return out;
+}
+
+bool Hub::has_listener(const std::string& key) const {
+    return std::any_of(listeners_.begin(), listeners_.end(), [&](auto& l) { return l.key == key; });
+}
+
+bool Hub::close_listener(const std::string& key) {
+    auto it = std::find_if(listeners_.begin(), listeners_.end(), [&](auto& l) { return l.key == key; });
+    if (it == listeners_.end()) return false;
+    qtalk::log::get("hub")->info("listener closed url={}", it->listener->url());
+    it->listener->close();
+    listeners_.erase(it);
+    return true;
+}
+
 void Hub::stop_listening() {
-    for (auto& l : listeners_) l->close();
+    for (auto& l : listeners_) l.listener->close();
 }
 
 void Hub::close_all() {

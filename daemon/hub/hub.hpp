@@ -44,7 +44,12 @@ public:
     ~Hub();
 
     // Accepts sessions from `l` until it is closed. Privileged listeners serve qtalk.admin.*.
-    void serve(std::unique_ptr<qtalk::transport::Listener> l, bool privileged);
+    // `key` names the listener for close_listener() (default: its URL).
+    void serve(std::unique_ptr<qtalk::transport::Listener> l, bool privileged, std::string key = {});
+    // Stops one listener (SIGHUP reload); its sessions stay. False if there is none by that key.
+    bool close_listener(const std::string& key);
+    bool has_listener(const std::string& key) const;
+    std::vector<std::string> listener_keys() const;
     SessionId add_session(std::unique_ptr<qtalk::transport::Stream> s, bool privileged);
     // Stops accepting (listeners closed); sessions stay.
     void stop_listening();
@@ -59,6 +64,8 @@ public:
     const Registry& registry() const { return registry_; }
     const HubStats& stats() const { return stats_; }
     const HubOptions& options() const { return opts_; }
+    // New limits apply to sessions accepted from now on (SIGHUP); existing ones keep theirs.
+    void set_options(HubOptions opts) { opts_ = std::move(opts); }
     std::vector<std::string> listener_urls() const;
 
     // Admin views (PROTOCOL §5.6).
@@ -86,7 +93,12 @@ private:
     HubOptions opts_;
     Registry registry_;
     std::map<SessionId, SessionRecord> sessions_;
-    std::vector<std::unique_ptr<qtalk::transport::Listener>> listeners_;
+    struct ListenerEntry {
+        std::string key;
+        std::shared_ptr<qtalk::transport::Listener> listener;  // the accept loop holds a copy
+        bool privileged;
+    };
+    std::vector<ListenerEntry> listeners_;
     SessionId next_id_ = 1;
     HubStats stats_;
 };
