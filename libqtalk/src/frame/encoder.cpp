@@ -1,5 +1,11 @@
-// qmux message encoding (PROTOCOL §2.2). DATA payloads are never copied by encode_header().
+// qmux message encoding (PROTOCOL §2.2). encode_header() writes only the fixed part, so a DATA
+// payload is never copied on the send path; encode() appends a whole message (tests, tools).
+// Choosing payload sizes (window, maximum packet) is mux's job.
 #include "qtalk/frame/encoder.hpp"
+
+#include <cassert>
+#include <cstdint>
+#include <type_traits>
 
 namespace qtalk::frame {
 
@@ -25,10 +31,13 @@ std::size_t encode_header(const Message& m, std::span<std::byte, max_header_size
                 put_u32(p + 5, x.bytes);
                 return window_adjust_size;
             } else if constexpr (std::is_same_v<M, Data>) {
+                // Callers keep N <= the peer's maximum packet (at most 2^31, §2.4).
+                assert(x.payload.size() <= UINT32_MAX);
                 put_u32(p + 1, x.recipient);
                 put_u32(p + 5, static_cast<std::uint32_t>(x.payload.size()));
                 return data_header_size;
             } else {  // OpenFailure, Eof, Close: type + recipient
+                static_assert(open_failure_size == 5 && eof_size == 5 && close_size == 5);
                 put_u32(p + 1, x.recipient);
                 return 5;
             }
@@ -39,7 +48,7 @@ std::size_t encode_header(const Message& m, std::span<std::byte, max_header_size
 void encode(const Message& m, std::vector<std::byte>& out) {
     std::array<std::byte, max_header_size> hdr;
     auto n = encode_header(m, hdr);
-    out.insert(out.end(), hdr.begin(), hdr.begin() + n);
+    out.insert(out.end(), hdr.begin(), hdr.begin() + static_cast<std::ptrdiff_t>(n));
     if (auto* d = std::get_if<Data>(&m)) out.insert(out.end(), d->payload.begin(), d->payload.end());
 }
 

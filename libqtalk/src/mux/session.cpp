@@ -18,6 +18,7 @@ namespace {
 // Control frames are tiny; this many queued bytes means the peer stopped reading.
 constexpr std::size_t max_control_backlog = 4u << 20;
 constexpr std::size_t max_frames_per_write = 256;
+constexpr std::size_t max_bytes_per_write = 1u << 20;
 // Small writes (rpc frames, mostly) are copied into the send queue and complete at once, so a
 // call's header and argument frames leave in one gathered write. The copies are bounded per
 // session; beyond that writers wait for the transport as large writes always do.
@@ -169,12 +170,18 @@ Task<void> Session::Impl::write_loop() {
             co_await out_ready.wait();
             continue;
         }
-        // Gather everything queued into one write: one syscall for many small frames.
+        // Gather what is queued into one write: one syscall for many small frames. A message
+        // transport (WebSocket) sends each write as one message, so the batch is also capped
+        // in bytes (a single frame always goes, whatever its size).
         auto n = std::min(outq.size(), max_frames_per_write);
         bufs.clear();
         std::size_t bytes = 0;
         for (std::size_t i = 0; i < n; ++i) {
             auto& f = outq[i];
+            if (i > 0 && bytes + f.hdr_len + f.payload.size() > max_bytes_per_write) {
+                n = i;
+                break;
+            }
             bufs.emplace_back(f.hdr.data(), f.hdr_len);
             if (!f.payload.empty()) bufs.emplace_back(f.payload.data(), f.payload.size());
             bytes += f.hdr_len + f.payload.size();
