@@ -1,4 +1,5 @@
-// The hub's error strings, exactly as PROTOCOL §5.7 spells them.
+// The hub's error strings, exactly as PROTOCOL §5.7 spells them (they go on the wire and peers
+// match them). Only the text lives here; which codec carries it is intake's and methods' concern.
 #pragma once
 #include <cstdint>
 #include <string>

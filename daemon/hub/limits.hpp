@@ -1,4 +1,6 @@
 // Every hub default in one place, each with the reason for its value (PROTOCOL §5.8).
+// The launcher (config.cpp, main.cpp) turns these into HubOptions and listener URLs; the hub
+// itself reads no files and no environment.
 #pragma once
 #include <chrono>
 #include <cstddef>
@@ -19,12 +21,24 @@ inline constexpr std::uint32_t max_call_header = 65536;
 inline constexpr std::chrono::milliseconds provider_open_timeout{30000};
 // A watcher this far behind (window exhausted) is closed rather than queued without bound.
 inline constexpr std::size_t watcher_backlog = 1024;
-// Service names: at least "/x", at most 256 bytes after normalisation.
+// Service names: "/x" is the shortest useful name; 256 bytes keeps names loggable on one line.
 inline constexpr std::size_t min_name = 2, max_name = 256;
 
+// Network listeners bind loopback only: exposing the hub beyond the host is an explicit choice.
 inline constexpr const char* default_tcp = "tcp://127.0.0.1:7420";
+// Next port up, upgrade on path "/" (PROTOCOL §3), so browsers on the same host can connect.
 inline constexpr const char* default_ws = "ws://127.0.0.1:7421/";
+
+// Unix sockets live in one runtime directory so one tmpfiles/RuntimeDirectory= entry covers
+// them: /run/qtalk for the system instance, $XDG_RUNTIME_DIR/qtalk for a user instance.
 inline constexpr const char* system_runtime_dir = "/run/qtalk";
+inline constexpr const char* user_runtime_subdir = "qtalk";  // under $XDG_RUNTIME_DIR
+inline constexpr const char* unix_socket_name = "qtalkd.sock";
+// The admin socket is separate so file permissions alone decide who is privileged (§5.6).
+inline constexpr const char* admin_socket_name = "admin.sock";
+inline constexpr const char* system_unix_socket = "/run/qtalk/qtalkd.sock";
+inline constexpr const char* system_admin_socket = "/run/qtalk/admin.sock";
+// Packaged configuration goes where the distribution's other daemons keep theirs.
 inline constexpr const char* default_config = "/etc/qtalk/qtalkd.json";
 
 }  // namespace qtalkd::limits

@@ -44,10 +44,9 @@ RegisterOutcome Registry::register_service(SessionId s, std::string_view given, 
         out.event = ServiceEvent{ServiceEvent::up, out.name};
     }
     auto& e = it->second;
-    if (std::find(e.members.begin(), e.members.end(), s) == e.members.end()) {
-        e.members.push_back(s);
-        by_session_[s].insert(out.name);
-    }
+    // The per-session index answers "already held?" without scanning the group; a session
+    // re-registering in the same mode keeps its place (no change, current status).
+    if (by_session_[s].insert(out.name).second) e.members.push_back(s);
     out.owner = shared || e.members.front() == s;
     return out;
 }
@@ -115,16 +114,19 @@ std::optional<Route> Registry::route(std::string_view sel) {
 
 std::vector<ServiceSummary> Registry::services() const {
     std::vector<ServiceSummary> out;
+    out.reserve(entries_.size());
     for (auto& [name, e] : entries_) out.push_back({name, e.members.size(), e.shared});
     return out;
 }
 
 std::vector<ServiceDetail> Registry::details() const {
     std::vector<ServiceDetail> out;
+    out.reserve(entries_.size());
     for (auto& [name, e] : entries_) {
+        // Shared groups are listed in registration order (the round-robin cycle), not rotated to
+        // the cursor, so the admin view does not change with every routed call.
         ServiceDetail d{name, e.shared, std::nullopt, {e.members.begin(), e.members.end()}, e.calls};
         if (!e.shared) d.owner = e.members.front();
-        else std::rotate(d.sessions.begin(), d.sessions.begin() + std::ptrdiff_t(e.next % e.members.size()), d.sessions.end());
         out.push_back(std::move(d));
     }
     return out;

@@ -18,6 +18,7 @@ using SessionId = std::uint64_t;
 
 // Selector normalisation (§4.6) applied to names.
 std::string normalize_name(std::string_view name);
+// Validity (§5.3) is checked before the reserved namespace, so "/qtalk/" is invalid, not reserved.
 enum class NameCheck { ok, invalid, reserved };
 NameCheck check_name(std::string_view normalized);
 
@@ -42,31 +43,37 @@ struct UnregisterOutcome {
 };
 
 struct Route {
-    std::string name;
+    std::string name;    // the registered name that matched, not the selector
     SessionId provider;
+    bool operator==(const Route&) const = default;
 };
 
 struct ServiceSummary {
     std::string name;
-    std::size_t providers;
+    std::size_t providers;  // exclusive: owner + queued; shared: group size
     bool shared;
+    bool operator==(const ServiceSummary&) const = default;
 };
 
 struct ServiceDetail {
     std::string name;
     bool shared;
-    std::optional<SessionId> owner;
-    std::vector<SessionId> sessions;
-    std::uint64_t calls;
+    std::optional<SessionId> owner;   // nullopt when shared
+    std::vector<SessionId> sessions;  // exclusive: owner, then queue; shared: registration order
+    std::uint64_t calls;              // calls routed to this name while it has been registered
+    bool operator==(const ServiceDetail&) const = default;
 };
 
 class Registry {
 public:
+    // `error` set: nothing changed. `event` is `up` only when the name went from 0 to 1.
     RegisterOutcome register_service(SessionId s, std::string_view name_as_given, bool shared);
+    // Failover / group shrink; `event` is `down` only when the name went from 1 to 0.
     UnregisterOutcome unregister_service(SessionId s, std::string_view name_as_given);
     // Removes everything `s` holds; `down` events for names left without providers, by name.
     std::vector<ServiceEvent> drop_session(SessionId s);
-    // Longest registered name equal to the selector or a prefix of it on a segment boundary.
+    // Longest registered name equal to the selector or a prefix of it on a segment boundary;
+    // advances the shared cursor and counts the call, so call it once per routed call.
     std::optional<Route> route(std::string_view normalized_selector);
 
     std::vector<ServiceSummary> services() const;
@@ -78,7 +85,7 @@ private:
     struct Entry {
         bool shared = false;
         std::deque<SessionId> members;  // exclusive: owner first, then the queue
-        std::size_t next = 0;           // shared: round-robin cursor
+        std::size_t next = 0;           // shared: index of the member picked next
         std::uint64_t calls = 0;
     };
     // Removes `s` from `name`; returns a `down` event if the name is now empty.
