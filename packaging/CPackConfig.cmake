@@ -7,16 +7,6 @@ set(QTALK_DEB_MAINTAINER "qtalk maintainers <maintainers@users.noreply.r-seed-d9
 set(QTALK_DEB_RELEASE 1 CACHE STRING "Debian revision of the packages")
 set(QTALK_DEB_VERSION "${PROJECT_VERSION}-${QTALK_DEB_RELEASE}")
 
-# TEMPORARY (delete once daemon/CMakeLists.txt lists them): tests/daemon/{config,systemd}_test.cpp
-# are globbed into test_daemon, which would not link without these sources in qtalkd_core.
-if(TARGET qtalkd_core)
-  get_target_property(_core_sources qtalkd_core SOURCES)
-  if(NOT _core_sources MATCHES "daemon/config\\.cpp")
-    target_sources(qtalkd_core PRIVATE ${PROJECT_SOURCE_DIR}/daemon/config.cpp ${PROJECT_SOURCE_DIR}/daemon/systemd.cpp)
-    target_link_libraries(qtalkd_core PUBLIC PkgConfig::SYSTEMD)
-  endif()
-endif()
-
 include(${CMAKE_CURRENT_LIST_DIR}/install.cmake)
 
 set(CPACK_GENERATOR DEB)

@@ -46,7 +46,8 @@ std::string socket_url(const std::string& path) {
     return "unix://" + std::filesystem::absolute(path).lexically_normal().string();
 }
 
-Client::Client(std::string url, std::chrono::milliseconds timeout) : url_(std::move(url)), timeout_(timeout) {}
+Client::Client(std::string url, std::chrono::milliseconds timeout, rpc::Codec codec)
+    : url_(std::move(url)), timeout_(timeout), codec_(codec) {}
 
 Client::~Client() {
     if (!peer_) return;
@@ -83,7 +84,7 @@ void Client::run(std::function<rpc::Task<void>()> task, bool bounded, const char
 void Client::connect() {
     std::error_code ec;
     run([this, &ec]() -> rpc::Task<void> {
-        auto p = co_await rpc::Peer::dial(url_, rpc::Codec::json);
+        auto p = co_await rpc::Peer::dial(url_, codec_);
         if (!p)
             ec = p.error();
         else
@@ -98,6 +99,12 @@ void Client::fail_call(const rpc::CallError& e) const {
             throw Failure(exit_denied, "remote: permission denied", "use the admin socket (root or the qtalk group)");
         throw Failure(exit_failed, "remote: " + e.remote);
     }
+    // The hub relays bytes without re-encoding (PROTOCOL §5.4): a provider speaking the other
+    // codec answers in bytes we cannot decode.
+    if (e.code == rpc::Errc::decode_failed || e.code == rpc::Errc::invalid_header)
+        throw Failure(exit_failed, "call failed: " + e.code.message(),
+                      std::string("the provider may not speak ") + rpc::codec_name(codec_) + "; try --codec " +
+                          (codec_ == rpc::Codec::json ? "cbor" : "json"));
     throw Failure(exit_failed, "call failed: " + e.code.message());
 }
 

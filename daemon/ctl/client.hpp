@@ -40,7 +40,7 @@ std::string socket_url(const std::string& path);
 class Client {
 public:
     // `timeout` bounds each step: dialing, a unary call, a stream's first response.
-    Client(std::string url, std::chrono::milliseconds timeout);
+    Client(std::string url, std::chrono::milliseconds timeout, rpc::Codec codec = rpc::Codec::json);
     ~Client();
     Client(const Client&) = delete;
     Client& operator=(const Client&) = delete;
@@ -48,7 +48,7 @@ public:
     // Throws Failure: exit_unreachable (refused, no socket, timeout), exit_denied (EACCES),
     // exit_usage (bad URL).
     void connect();
-    // One call (JSON codec); a continued response is closed after its first value.
+    // One call; a continued response is closed after its first value.
     nlohmann::json call(const std::string& selector, const nlohmann::json& arg);
     // Hands the first value and then every streamed value to `on_value` until end of stream.
     // With `interruptible`, SIGINT/SIGTERM end the stream (closing the session) instead of
@@ -72,6 +72,7 @@ private:
     boost::asio::io_context io_{1};  // first: destroyed last, after the peer it drives
     std::string url_;
     std::chrono::milliseconds timeout_;
+    rpc::Codec codec_;
     bool dead_ = false;
     std::unique_ptr<rpc::Peer> peer_;
 };

@@ -21,6 +21,7 @@ struct Options {
     double timeout_s = 5;
     std::string selector, arg;
     bool has_arg = false;
+    std::string codec = "json";
     std::uint64_t session = 0;
 };
 
@@ -134,8 +135,11 @@ int run_watch(const Options& o) {
 
 int run_call(const Options& o) {
     auto arg = parse_arg(o);
-    auto c = connect(o, Socket::hub);
-    auto end = c->stream(o.selector, arg, [](const json& v) { std::cout << dump(v) << std::endl; }, false);
+    auto codec = qtalk::rpc::parse_codec(o.codec);
+    if (!codec) throw Failure(exit_usage, "--codec: json or cbor");
+    Client c(target(o, Socket::hub), timeout(o), *codec);
+    c.connect();
+    auto end = c.stream(o.selector, arg, [](const json& v) { std::cout << dump(v) << std::endl; }, false);
     if (end.error) throw Failure(exit_failed, "stream failed: " + *end.error);
     return exit_ok;
 }
@@ -180,6 +184,9 @@ const Command commands[] = {
      [](CLI::App& sub, Options& o) {
          sub.add_option("SELECTOR", o.selector, "selector, e.g. clock.now or qtalk.services")->required();
          arg_json(sub, o, "argument as JSON (default null)");
+         sub.add_option("--codec", o.codec, "json or cbor: the provider's codec (the hub does not translate)")
+             ->check(CLI::IsMember({"json", "cbor"}))
+             ->capture_default_str();
      }},
     {"ping", "qtalk.ping the hub and print the round-trip time", run_ping,
      [](CLI::App& sub, Options& o) { arg_json(sub, o, "argument to echo, as JSON (default null)"); }},
@@ -196,11 +203,15 @@ int main(int argc, char** argv) {
     app.fallthrough();  // global options may follow the command
     app.require_subcommand(1);
     Options o;
-    app.add_option("--socket", o.socket, "unix socket path of the hub (instead of the default)");
-    app.add_option("--url", o.url, "any transport URL (tcp://, unix://, ws://); overrides --socket");
+    // Repeating an option is allowed, the last one wins (aliases, wrapper scripts).
+    app.add_option("--socket", o.socket, "unix socket path of the hub (instead of the default)")
+        ->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
+    app.add_option("--url", o.url, "any transport URL (tcp://, unix://, ws://); overrides --socket")
+        ->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
     app.add_flag("--json", o.json, "machine output: the hub's JSON reply, one value per line");
     app.add_option("--timeout", o.timeout_s, "seconds to wait for connecting and for each reply")
         ->check(CLI::PositiveNumber)
+        ->multi_option_policy(CLI::MultiOptionPolicy::TakeLast)
         ->capture_default_str();
     app.add_flag("-v,--verbose", o.verbose, "log the library's debug messages to stderr");
 

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Headless Chromium opens tests/browser/smoke.html, which speaks qmux over WebSocket to qtalkd
-# and calls qtalk.ping. Skips (exit 77) where no chromium is installed.
+# Headless Chromium opens tests/browser/smoke.html, which speaks qmux over WebSocket to qtalkd,
+# calls qtalk.ping and registers "browser.pass" (or "browser.fail") at the hub; this script
+# polls qtalk.services with qtalkctl. Skips (exit 77) where no chromium is installed.
 set -euo pipefail
 src=${QTALK_SRC:?}
 browser=$(command -v chromium || command -v chromium-browser || command -v google-chrome || true)
@@ -11,9 +12,16 @@ port=$(free_port)
 pids+=($!)
 wait_for "$dir/qtalkd.log" "listening url=ws://"
 page="file://$src/tests/browser/smoke.html?ws=ws://127.0.0.1:$port/"
-dom=$(timeout 60 "$browser" --headless --no-sandbox --disable-gpu --disable-quic --no-first-run \
+timeout 60 "$browser" --headless --no-sandbox --disable-gpu --disable-quic --no-first-run \
   --disable-background-networking --disable-component-update --disable-sync \
-  --user-data-dir="$dir/profile" --virtual-time-budget=10000 --dump-dom "$page" 2>"$dir/chromium.log" || true)
-result=$(grep -o '<pre id="result">[^<]*' <<<"$dom" | sed 's/.*>//')
-echo "browser: $result"
-[[ "$result" == PASS* ]] || { tail -20 "$dir/qtalkd.log"; exit 1; }
+  --user-data-dir="$dir/profile" "$page" >"$dir/chromium.log" 2>&1 &
+pids+=($!)
+for _ in $(seq 300); do
+  services=$(timeout 5 "$bin/qtalkctl" --url "ws://127.0.0.1:$port/" --json call qtalk.services 2>/dev/null || true)
+  case "$services" in
+    *'"/browser/pass"'*) echo "browser: PASS"; exit 0 ;;
+    *'"/browser/fail"'*) echo "browser: FAIL"; tail -20 "$dir/qtalkd.log"; exit 1 ;;
+  esac
+  sleep 0.1
+done
+echo "browser: no verdict within 30 s"; tail -20 "$dir/qtalkd.log"; tail -20 "$dir/chromium.log"; exit 1
