@@ -14,6 +14,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <spdlog/pattern_formatter.h>
 #include <spdlog/sinks/stdout_sinks.h>
 
 #include "config.hpp"
@@ -58,14 +59,30 @@ ConfigResult load(const Cli& cli) {
     return r;
 }
 
+// JSON log lines carry the message as a JSON string (log text contains quotes).
+class JsonEscapedMessage final : public spdlog::custom_flag_formatter {
+public:
+    void format(const spdlog::details::log_msg& m, const std::tm&, spdlog::memory_buf_t& dest) override {
+        auto s = nlohmann::json(std::string(m.payload.data(), m.payload.size()))
+                     .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+        dest.append(s.data(), s.data() + s.size());
+    }
+    std::unique_ptr<custom_flag_formatter> clone() const override { return std::make_unique<JsonEscapedMessage>(); }
+};
+
 void setup_logging(const Config& c) {
     if (systemd::under_journald()) {
         qtalk::log::set_sinks({systemd::journald_sink()});
     } else {
         auto sink = std::make_shared<spdlog::sinks::stderr_sink_mt>();
-        sink->set_pattern(c.log.format == "json"
-                              ? R"({"time":"%Y-%m-%dT%H:%M:%S.%eZ","level":"%l","component":"%n","msg":"%v"})"
-                              : "%Y-%m-%dT%H:%M:%S.%e %^%l%$ %n: %v");
+        if (c.log.format == "json") {
+            auto f = std::make_unique<spdlog::pattern_formatter>(spdlog::pattern_time_type::utc);
+            f->add_flag<JsonEscapedMessage>('*').set_pattern(
+                R"({"time":"%Y-%m-%dT%H:%M:%S.%eZ","level":"%l","component":"%n","msg":%*})");
+            sink->set_formatter(std::move(f));
+        } else {
+            sink->set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%l%$ %n: %v");
+        }
         qtalk::log::set_sinks({sink});
     }
     qtalk::log::set_level(spdlog::level::from_str(c.log.level));

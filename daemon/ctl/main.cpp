@@ -62,17 +62,19 @@ std::string describe(const std::string& url, bool admin) {
     return std::string(admin ? "admin socket " : "socket ") + url.substr(7);
 }
 
-// systemctl-like: 0 running, 3 not running. Falls back to the public socket when the default
-// admin socket cannot be reached (not root and not in the qtalk group, or --admin none).
+// systemctl-like: 0 running, 3 not running (or not answering). Falls back to the public socket
+// when the default admin socket cannot be reached (not root nor in the qtalk group, --admin none).
 int run_status(const Options& o) {
     const bool explicit_target = !o.url.empty() || !o.socket.empty();
     std::vector<std::string> urls{target(o, Socket::admin)};
     if (!explicit_target) urls.push_back(target(o, Socket::hub));
     std::string why;
+    bool answered_connect = false;
     for (auto& url : urls) {
         Client c(url, timeout(o));
         try {
             c.connect();
+            answered_connect = true;
             (void)c.call("qtalk.ping", nullptr);
         } catch (const Failure& f) {
             why += (why.empty() ? "" : "; ") + std::string(f.what());
@@ -83,24 +85,22 @@ int run_status(const Options& o) {
         try {
             stats = c.call("qtalk.admin.stats", nullptr);
         } catch (const Failure& f) {
-            no_stats = f.code() == exit_denied ? "not the admin socket, no stats" : f.what();
+            no_stats = f.code() == exit_denied ? (why.empty() ? "not the admin socket" : why) : f.what();
         }
         if (o.json) {
             std::cout << dump(stats) << std::endl;  // null when only the ping answered
             return exit_ok;
         }
-        std::cout << "qtalkd is running (" << describe(url, no_stats.empty());
-        if (!no_stats.empty()) {
-            std::cout << "; " << no_stats << ")";
-            if (!why.empty()) std::cout << "\n  admin socket: " << why;
-        } else {
-            std::cout << "), uptime " << human_duration(stats.value("uptime_s", std::int64_t(-1))) << ", "
+        std::cout << "qtalkd is running (" << describe(url, no_stats.empty()) << ")";
+        if (!no_stats.empty())
+            std::cout << ", no stats: " << no_stats;
+        else
+            std::cout << ", uptime " << human_duration(stats.value("uptime_s", std::int64_t(-1))) << ", "
                       << stats.value("sessions", 0) << " sessions, " << stats.value("services", 0) << " services";
-        }
         std::cout << std::endl;
         return exit_ok;
     }
-    if (!o.json) std::cout << "qtalkd is not running" << std::endl;
+    if (!o.json) std::cout << (answered_connect ? "qtalkd is not responding" : "qtalkd is not running") << std::endl;
     throw Failure(exit_unreachable, why);
 }
 

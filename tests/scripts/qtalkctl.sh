@@ -145,14 +145,19 @@ admctl --json sessions | json_ok "all(s['id'] != $id for s in v)"
 echo "== status: running (0), unresponsive (3), stopped (3)"
 admctl status | grep -q "^qtalkd is running (admin socket $adm), uptime .*, [0-9]* sessions, 2 services$"
 admctl --json status | json_ok 'v["services"] == 2'
-pubctl status | grep -q "^qtalkd is running (socket $pub; not the admin socket"
+pubctl status | grep -q "^qtalkd is running (socket $pub), no stats: not the admin socket$"
 python3 -c '
-import socket, sys, time
-s = socket.socket(socket.AF_UNIX); s.bind(sys.argv[1]); s.listen(); c = s.accept(); time.sleep(10)' "$dir/mute.sock" &
-pids+=($!)
+import socket, sys
+s = socket.socket(socket.AF_UNIX); s.settimeout(10); s.bind(sys.argv[1]); s.listen()
+c, _ = s.accept(); c.settimeout(10)
+while c.recv(4096): pass  # accepts, never answers; ends when the client gives up' "$dir/mute.sock" &
+mute=$!
+pids+=($mute)
 for _ in $(seq 100); do [ -S "$dir/mute.sock" ] && break; sleep 0.05; done
 expect_rc 3 ctl --socket "$dir/mute.sock" --timeout 0.5 status
+grep -q "^qtalkd is not responding$" "$dir/out"
 grep -q "timed out" "$dir/err"
+wait "$mute"
 kill "$hub"
 wait_exit "$hub"
 expect_rc 3 admctl status
