@@ -120,7 +120,7 @@ json Client::call(const std::string& selector, const json& arg) {
 }
 
 Client::StreamEnd Client::stream(const std::string& selector, const json& arg,
-                                 const std::function<void(const json&)>& on_value, bool interruptible) {
+                                 const std::function<void(const json&)>& on_value) {
     std::optional<rpc::CallResult<rpc::Response>> first;
     run([&]() -> rpc::Task<void> { first.emplace(co_await peer_->call(selector, arg)); }, true,
         ("waiting for " + selector).c_str());
@@ -131,21 +131,20 @@ Client::StreamEnd Client::stream(const std::string& selector, const json& arg,
     if (!end.continued) return end;
 
     rpc::Pipe pipe = std::move((*first)->pipe);
-    std::optional<net::signal_set> signals;
-    if (interruptible) {
-        signals.emplace(io_, SIGINT, SIGTERM);
-        // Runs only inside run() below, while `pipe` and `end` are alive; later: ec is set.
-        signals->async_wait([&](boost::system::error_code ec, int) {
-            if (ec) return;
-            end.interrupted = true;
-            pipe.abort();  // the pending receive fails with channel_closed
-        });
-    }
+    // The handler may still run after this function returned (a signal caught just before the
+    // set is destroyed, run in ~Client's wind-down), so it shares nothing with this frame.
+    auto sig = std::make_shared<int>(0);
+    net::signal_set signals(io_, SIGINT, SIGTERM);
+    signals.async_wait([sig, ch = pipe.channel()](boost::system::error_code ec, int s) mutable {
+        if (ec) return;
+        *sig = s;
+        ch.close();  // the pending receive fails with channel_closed
+    });
     run([&]() -> rpc::Task<void> {
         for (;;) {
             auto v = co_await pipe.receive();
             if (!v) {
-                if (!end.interrupted) end.error = v.error().message();
+                if (!*sig) end.error = v.error().message();
                 break;
             }
             if (!*v) break;
@@ -153,6 +152,7 @@ Client::StreamEnd Client::stream(const std::string& selector, const json& arg,
         }
         co_await pipe.close();
     }, false, "");
+    end.interrupted = *sig;
     return end;
 }
 

@@ -51,15 +51,15 @@ public:
     // One call; a continued response is closed after its first value.
     nlohmann::json call(const std::string& selector, const nlohmann::json& arg);
     // Hands the first value and then every streamed value to `on_value` until end of stream.
-    // With `interruptible`, SIGINT/SIGTERM end the stream (closing the session) instead of
-    // killing the process. Only dialing and the first response are bounded by the timeout.
+    // SIGINT/SIGTERM end the stream (CLOSE on its channel) instead of killing the process, even
+    // when inherited as ignored (background jobs). The timeout bounds the first response only.
     struct StreamEnd {
-        bool interrupted = false;
+        int interrupted = 0;          // the signal (SIGINT/SIGTERM) that ended the stream
         bool continued = false;       // the response was a stream at all
         std::optional<std::string> error;  // the session or channel failed mid-stream
     };
     StreamEnd stream(const std::string& selector, const nlohmann::json& arg,
-                     const std::function<void(const nlohmann::json&)>& on_value, bool interruptible);
+                     const std::function<void(const nlohmann::json&)>& on_value);
 
     const std::string& url() const { return url_; }
 

@@ -128,7 +128,7 @@ int run_watch(const Options& o) {
     auto end = c->stream("qtalk.watch", nullptr, [&](const json& v) {
         print(o, v, first ? format_listing : format_event);
         first = false;
-    }, true);
+    });
     if (end.interrupted) return exit_ok;
     throw Failure(exit_failed, end.error ? "connection to the hub lost: " + *end.error : "the hub ended the watch");
 }
@@ -139,7 +139,8 @@ int run_call(const Options& o) {
     if (!codec) throw Failure(exit_usage, "--codec: json or cbor");
     Client c(target(o, Socket::hub), timeout(o), *codec);
     c.connect();
-    auto end = c.stream(o.selector, arg, [](const json& v) { std::cout << dump(v) << std::endl; }, false);
+    auto end = c.stream(o.selector, arg, [](const json& v) { std::cout << dump(v) << std::endl; });
+    if (end.interrupted) return 128 + end.interrupted;  // as if killed, but after a clean CLOSE
     if (end.error) throw Failure(exit_failed, "stream failed: " + *end.error);
     return exit_ok;
 }

@@ -125,6 +125,15 @@ kill -INT "$w1"
 wait_exit "$w1"
 rc=0; wait "$w1" || rc=$?
 [ "$rc" = 0 ] || { echo "watch after SIGINT exited $rc" >&2; cat "$dir/watch.txt" >&2; exit 1; }
+# A streamed call ends with a clean CLOSE on SIGINT too, exiting 130 like an interrupted command.
+"$bin/qtalkctl" --socket "$pub" call qtalk.watch >"$dir/call_watch.json" 2>&1 &
+cw=$!
+pids+=($cw)
+wait_for "$dir/call_watch.json" '"/demo"'
+kill -INT "$cw"
+wait_exit "$cw"
+rc=0; wait "$cw" || rc=$?
+[ "$rc" = 130 ] || { echo "streamed call after SIGINT exited $rc, want 130" >&2; exit 1; }
 
 echo "== kick a live watch session: the watch exits 1"
 "$bin/qtalkctl" --socket "$pub" --json watch >"$dir/watch.json" 2>"$dir/watch.err" &

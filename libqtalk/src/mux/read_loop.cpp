@@ -15,6 +15,7 @@ namespace {
 // The read buffer doubles (up to max_read_buffer) whenever a read fills it: busy sessions
 // batch many small frames per syscall, idle ones keep 512 bytes.
 constexpr std::size_t max_read_buffer = 64 * 1024;
+constexpr std::size_t max_piece = 256 * 1024;
 }  // namespace
 
 Task<void> Session::Impl::read_loop() {
@@ -54,23 +55,36 @@ Task<void> Session::Impl::read_loop() {
                         teardown(target.error(), recipient);
                         co_return;
                     }
-                    std::vector<std::byte> payload(len);
-                    auto have = avail.size() - frame::data_header_size;
-                    std::memcpy(payload.data(), avail.data() + frame::data_header_size, have);
-                    begin = end = 0;
-                    while (have < len) {
-                        auto n = co_await stream->read_some(std::span(payload).subspan(have));
-                        if (!n) {
-                            teardown(n.error());
-                            co_return;
+                    // Delivered in pieces of at most max_piece, so the reader starts early and
+                    // buffers stay small and reusable; a splice gets the payload whole, since it
+                    // forwards each DATA message unsplit (PROTOCOL §6.13).
+                    auto* dest = *target;
+                    const std::size_t piece_max = !dest || dest->manual_credit ? len : max_piece;
+                    auto prefix = avail.size() - frame::data_header_size;
+                    std::size_t remaining = len;
+                    bool first = true;
+                    while (remaining > 0) {
+                        std::vector<std::byte> piece(std::min(remaining, std::max(piece_max, prefix)));
+                        std::size_t have = 0;
+                        if (first) {
+                            std::memcpy(piece.data(), avail.data() + frame::data_header_size, prefix);
+                            have = prefix;
+                            begin = end = 0;
+                            first = false;
                         }
-                        have += *n;
-                        stats.bytes_in += *n;
-                    }
-                    if (closed) co_return;
-                    // The channel may have ended while we read; re-find it by id.
-                    if (*target) {
-                        if (auto* ch = channels.find(recipient); ch == *target) deliver(*ch, std::move(payload));
+                        while (have < piece.size()) {
+                            auto n = co_await stream->read_some(std::span(piece).subspan(have));
+                            if (!n) {
+                                teardown(n.error());
+                                co_return;
+                            }
+                            have += *n;
+                            stats.bytes_in += *n;
+                        }
+                        if (closed) co_return;
+                        remaining -= piece.size();
+                        // The channel may have ended while we read; re-find it by id.
+                        if (dest && channels.find(recipient) == dest) deliver(*dest, std::move(piece));
                     }
                     continue;
                 }
