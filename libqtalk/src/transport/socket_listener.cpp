@@ -12,6 +12,7 @@
 #include "qtalk/transport/listener.hpp"
 #include "transport/peer_info.hpp"
 #include "transport/socket_stream.hpp"
+#include "transport/tcp_acceptor.hpp"
 #include "transport/websocket.hpp"
 
 namespace qtalk::transport {
@@ -84,24 +85,9 @@ private:
 };
 
 Result<std::unique_ptr<Listener>> listen_tcp(net::any_io_executor ex, const Url& u) {
-    boost::system::error_code ec;
-    auto addr = net::ip::make_address(u.host, ec);
-    tcp::endpoint ep;
-    if (ec) {
-        tcp::resolver r(ex);
-        auto results = r.resolve(u.host, std::to_string(u.port), tcp::resolver::passive, ec);
-        if (ec || results.empty()) return std::error_code(ec ? ec : net::error::host_not_found);
-        ep = *results.begin();
-    } else {
-        ep = tcp::endpoint(addr, u.port);
-    }
-    tcp::acceptor a(ex);
-    a.open(ep.protocol(), ec);
-    if (!ec) a.set_option(tcp::acceptor::reuse_address(true), ec);
-    if (!ec) a.bind(ep, ec);
-    if (!ec) a.listen(net::socket_base::max_listen_connections, ec);
-    if (ec) return std::error_code(ec);
-    return std::unique_ptr<Listener>(std::make_unique<TcpListener>(std::move(a)));
+    auto a = bind_tcp(ex, u.host, u.port);
+    if (!a) return a.error();
+    return std::unique_ptr<Listener>(std::make_unique<TcpListener>(std::move(*a)));
 }
 
 // A socket file with nobody accepting behind it is stale: remove it. A live one is refused.

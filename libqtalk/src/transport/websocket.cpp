@@ -18,6 +18,7 @@
 #include "qtalk/log.hpp"
 #include "transport/peer_info.hpp"
 #include "transport/socket_stream.hpp"
+#include "transport/tcp_acceptor.hpp"
 #include "transport/websocket_stream.hpp"
 
 namespace qtalk::transport::detail {
@@ -237,24 +238,9 @@ Result<std::unique_ptr<Listener>> start(tcp::acceptor a, std::string path, const
 
 Result<std::unique_ptr<Listener>> listen_ws(net::any_io_executor ex, const Url& url, const ListenOptions& opts) {
     if (url.scheme != Scheme::ws) return Errc::unsupported_scheme;  // wss: a TLS layer, not yet
-    boost::system::error_code ec;
-    auto addr = net::ip::make_address(url.host, ec);
-    tcp::endpoint ep;
-    if (ec) {
-        tcp::resolver r(ex);
-        auto results = r.resolve(url.host, std::to_string(url.port), tcp::resolver::passive, ec);
-        if (ec || results.empty()) return std::error_code(ec ? ec : net::error::host_not_found);
-        ep = *results.begin();
-    } else {
-        ep = tcp::endpoint(addr, url.port);
-    }
-    tcp::acceptor a(ex);
-    a.open(ep.protocol(), ec);
-    if (!ec) a.set_option(tcp::acceptor::reuse_address(true), ec);
-    if (!ec) a.bind(ep, ec);
-    if (!ec) a.listen(net::socket_base::max_listen_connections, ec);
-    if (ec) return std::error_code(ec);
-    return start(std::move(a), url.path.empty() ? "/" : url.path, opts);
+    auto a = bind_tcp(ex, url.host, url.port);
+    if (!a) return a.error();
+    return start(std::move(*a), url.path.empty() ? "/" : url.path, opts);
 }
 
 Result<std::unique_ptr<Listener>> adopt_ws(net::any_io_executor ex, int fd, const ListenOptions& opts) {
