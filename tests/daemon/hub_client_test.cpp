@@ -37,19 +37,25 @@ TEST(HubClient, RegistersCallsListsAndWatches) {
         auto r = co_await caller->call("echo.deep.path", 7);
         EXPECT_TRUE(r) << r.error().to_string();
         const json expected = json{{"tag", "p"}, {"selector", "/echo/deep/path"}, {"args", 7}};
-        if (r) EXPECT_EQ(r->value, expected);
+        if (r) {
+            EXPECT_EQ(r->value, expected);
+        }
         auto typed = co_await caller->call_as<json>("echo", "x");
         EXPECT_TRUE(typed);
         auto list = co_await caller->services();
         EXPECT_TRUE(list);
-        if (list) EXPECT_EQ((*list)[0]["name"], "/echo");
+        if (list) {
+            EXPECT_EQ((*list)[0]["name"], "/echo");
+        }
         auto w = co_await caller->watch();
         EXPECT_TRUE(w && w->continued);
         EXPECT_TRUE(co_await provider->unregister_service("echo"));
         auto ev = co_await w->pipe.receive();
         EXPECT_TRUE(ev && *ev);
         const json down = json{{"event", "down"}, {"name", "/echo"}};
-        if (ev && *ev) EXPECT_EQ(**ev, down);
+        if (ev && *ev) {
+            EXPECT_EQ(**ev, down);
+        }
         w->pipe.abort();
         provider->close();
         caller->close();
@@ -82,7 +88,9 @@ TEST(HubClient, ReconnectsAndReregistersAfterHubRestart) {
         auto caller = co_await connect(url, rpc::Codec::cbor);
         auto r = co_await caller->call("svc", 1);
         EXPECT_TRUE(r) << r.error().to_string();
-        if (r) EXPECT_EQ(r->value["tag"], "again");
+        if (r) {
+            EXPECT_EQ(r->value["tag"], "again");
+        }
         caller->close();
         provider->close();
         hub2->stop_listening();

@@ -162,7 +162,9 @@ TEST_P(HubRouting, PingEchoesTheArgumentFrameByteForByte) {
         auto encoded = rpc::encode(codec, arg);
         auto r = co_await p->client().call_encoded("qtalk.ping", encoded);
         EXPECT_TRUE(r);
-        if (r) EXPECT_EQ(to_hex(r->encoded), to_hex(encoded));
+        if (r) {
+            EXPECT_EQ(to_hex(r->encoded), to_hex(encoded));
+        }
         p->close();
     });
 }

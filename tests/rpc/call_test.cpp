@@ -87,7 +87,9 @@ TEST_P(RpcCall, UnaryEchoesValuesOfEveryKind) {
         for (auto& v : values) {
             auto r = co_await p.a->call("echo", v);
             EXPECT_TRUE(r) << r.error().to_string();
-            if (r) EXPECT_EQ(r->value, v);
+            if (r) {
+                EXPECT_EQ(r->value, v);
+            }
         }
         p.close();
     });
@@ -132,7 +134,9 @@ TEST_P(RpcCall, SelectorTravelsRawAndIsNormalisedByResponder) {
         auto p = peer_pair(io.get_executor(), codec, nullptr, m);
         auto r = co_await p.a->call("svc.selector", nullptr);
         EXPECT_TRUE(r) << r.error().to_string();
-        if (r) EXPECT_EQ(r->value, (json{{"raw", "svc.selector"}, {"norm", "/svc/selector"}}));
+        if (r) {
+            EXPECT_EQ(r->value, (json{{"raw", "svc.selector"}, {"norm", "/svc/selector"}}));
+        }
         p.close();
     });
 }
@@ -149,7 +153,9 @@ TEST_P(RpcCall, ContinuedStreamOfValuesBothWays) {
         for (int i = 0; i < 100; ++i) {
             auto v = co_await r->pipe.receive();
             EXPECT_TRUE(v && *v);
-            if (v && *v) EXPECT_EQ(**v, (json{{"echo", i}}));
+            if (v && *v) {
+                EXPECT_EQ(**v, (json{{"echo", i}}));
+            }
         }
         auto end = co_await r->pipe.receive();
         EXPECT_TRUE(end && !*end);  // handler returned: EOF + CLOSE
@@ -191,7 +197,9 @@ TEST_P(RpcCall, HandlerCallsBackIntoCallerDuringCall) {
         auto p = peer_pair(io.get_executor(), codec, doubler_mux(), echo_mux());
         auto r = co_await p.a->call("callback", 21);
         EXPECT_TRUE(r) << r.error().to_string();
-        if (r) EXPECT_EQ(r->value, (json{{"doubled", 42}}));
+        if (r) {
+            EXPECT_EQ(r->value, (json{{"doubled", 42}}));
+        }
         p.close();
     });
 }
@@ -281,7 +289,9 @@ TEST_P(RpcCall, GarbageCallHeaderFailsThatCallOnly) {
         EXPECT_TRUE(h && *h);
         auto header = rpc::decode_response_header(codec, **h);
         EXPECT_TRUE(header);
-        if (header) EXPECT_EQ(header->error, std::optional<std::string>("invalid call header"));
+        if (header) {
+            EXPECT_EQ(header->error, std::optional<std::string>("invalid call header"));
+        }
         ch.close();
         EXPECT_EQ((co_await p.a->call("echo", 5))->value, 5);
         p.close();
@@ -295,7 +305,9 @@ TEST_P(RpcCall, TypedConvenienceUsesToJsonFromJson) {
         const std::map<std::string, int> arg{{"x", 1}};
         auto r = co_await p.a->client().call_as<std::map<std::string, int>>("echo", arg);
         EXPECT_TRUE(r);
-        if (r) EXPECT_EQ(r->at("x"), 1);
+        if (r) {
+            EXPECT_EQ(r->at("x"), 1);
+        }
         auto bad = co_await p.a->client().call_as<int>("echo", "not an int");
         EXPECT_EQ(bad.error().code, make_error_code(rpc::Errc::decode_failed));
         p.close();
