@@ -14,7 +14,6 @@
 #include "hub/splice.hpp"
 #include "hub/watcher.hpp"
 #include "qtalk/log.hpp"
-#include "qtalk/rpc/responder.hpp"
 
 namespace qtalkd {
 namespace net = boost::asio;
@@ -160,16 +159,6 @@ void Hub::publish(const std::vector<ServiceEvent>& events) {
     }
 }
 
-namespace {
-// An error reply from the hub itself, after reading the call's argument frame so no caller
-// bytes stay in flight (PROTOCOL §6, interoperating item 2).
-Task<void> reply_error(Channel ch, qtalk::rpc::Codec codec, std::string msg, bool read_args) {
-    if (read_args) (void)co_await qtalk::rpc::read_frame(ch);
-    qtalk::rpc::Pipe pipe(ch, codec);
-    qtalk::rpc::Responder r(pipe);
-    (void)co_await r.error(msg);
-}
-}  // namespace
 
 Task<void> Hub::handle_call(SessionId from, Channel ch) {
     auto self = shared_from_this();

@@ -1,6 +1,8 @@
 // PROTOCOL §5.2 steps 2-5: length, size limits, codec sniffing, Selector extraction.
 #include "hub/intake.hpp"
 
+#include "qtalk/rpc/responder.hpp"
+
 #include "hub/errors.hpp"
 #include "qtalk/frame/encoder.hpp"
 #include "qtalk/rpc/selector.hpp"
@@ -44,6 +46,13 @@ qtalk::rpc::Task<Intake> read_intake(qtalk::mux::Channel& ch, std::uint32_t max_
     in.selector = std::move(*sel);
     in.normalized = qtalk::rpc::normalize_selector(in.selector);
     co_return in;
+}
+
+qtalk::rpc::Task<void> reply_error(qtalk::mux::Channel ch, Codec codec, std::string msg, bool read_args) {
+    if (read_args) (void)co_await qtalk::rpc::read_frame(ch);
+    qtalk::rpc::Pipe pipe(ch, codec);
+    qtalk::rpc::Responder r(pipe);
+    (void)co_await r.error(std::move(msg));
 }
 
 }  // namespace qtalkd

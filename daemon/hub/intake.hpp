@@ -21,4 +21,9 @@ struct Intake {
 
 qtalk::rpc::Task<Intake> read_intake(qtalk::mux::Channel& ch, std::uint32_t max_header);
 
+// An error reply from the hub itself in the call's sniffed codec (header, null, CLOSE). With
+// `read_args` the call's argument frame is read first, so no caller bytes stay in flight
+// (PROTOCOL §6, interoperating item 2).
+qtalk::rpc::Task<void> reply_error(qtalk::mux::Channel ch, qtalk::rpc::Codec codec, std::string msg, bool read_args);
+
 }  // namespace qtalkd

@@ -7,7 +7,6 @@
 
 #include "hub/errors.hpp"
 #include "qtalk/log.hpp"
-#include "qtalk/rpc/responder.hpp"
 
 namespace qtalkd {
 using qtalk::mux::Channel;
@@ -42,11 +41,8 @@ Task<void> provider_to_caller(Channel from, Channel to, qtalk::rpc::Codec codec,
     for (;;) {
         auto chunk = co_await from.read_chunk();
         if (!chunk) {
-            if (!any && chunk.error() == qtalk::mux::Errc::session_closed && !to.closed()) {
-                qtalk::rpc::Pipe pipe(to, codec);
-                qtalk::rpc::Responder r(pipe);
-                (void)co_await r.error(provider_unavailable());
-            }
+            if (!any && chunk.error() == qtalk::mux::Errc::session_closed && !to.closed())
+                co_await reply_error(to, codec, provider_unavailable(), false);
             break;
         }
         if (chunk->empty()) {
@@ -73,9 +69,7 @@ Task<SpliceStats> splice(Channel caller, Channel provider, std::vector<std::byte
     caller.set_manual_credit(true);
     provider.set_manual_credit(true);
     if (!co_await provider.write(header)) {
-        qtalk::rpc::Pipe pipe(caller, codec);
-        qtalk::rpc::Responder r(pipe);
-        (void)co_await r.error(provider_unavailable());
+        co_await reply_error(caller, codec, provider_unavailable(), false);
         provider.close();
         co_return *shared;
     }
