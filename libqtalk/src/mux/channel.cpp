@@ -22,27 +22,41 @@ Task<Result<std::size_t>> Channel::read_some(std::span<std::byte> buf) {
     auto& d = *ref->session->impl_;
     if (ch.reading) co_return Errc::busy;
     Flag pending(ch.reading);
+    struct Unlend {  // the buffer is lent only while this call waits
+        ChannelState& ch;
+        ~Unlend() {
+            ch.lent = {};
+            ch.lent_filled = 0;
+        }
+    } unlend{ch};
+    std::size_t n = 0;
     for (;;) {
+        if (ch.lent_busy) {  // the read loop is reading into `buf`: it must finish first
+            co_await ch.read_ev.wait();
+            continue;
+        }
         if (ch.local_closed) co_return Errc::channel_closed;
+        if (ch.lent_filled > 0) {
+            n = ch.lent_filled;
+            break;
+        }
         if (ch.rx_bytes > 0) break;
         if (ch.eof_received || ch.close_received) co_return std::size_t{0};
         if (ch.session_dead) co_return Errc::session_closed;
         if (buf.empty()) co_return std::size_t{0};
+        ch.lent = buf;
         co_await ch.read_ev.wait();
     }
-    std::size_t n = 0;
+    ch.lent = {};
     while (n < buf.size() && !ch.rx.empty()) {
         auto& front = ch.rx.front();
-        auto take = std::min(buf.size() - n, front.size() - ch.rx_front_off);
-        std::memcpy(buf.data() + n, front.data() + ch.rx_front_off, take);
+        auto take = std::min(buf.size() - n, front.size());
+        std::memcpy(buf.data() + n, front.data(), take);
         n += take;
-        ch.rx_front_off += take;
-        if (ch.rx_front_off == front.size()) {
-            ch.rx.pop_front();
-            ch.rx_front_off = 0;
-        }
+        front.consume(take);
+        if (front.empty()) ch.rx.pop_front();
     }
-    ch.rx_bytes -= n;
+    ch.rx_bytes -= n - ch.lent_filled;
     if (!ch.manual_credit) {
         ch.consumed_ungranted += n;
         d.grant_credit(ch);
@@ -50,7 +64,7 @@ Task<Result<std::size_t>> Channel::read_some(std::span<std::byte> buf) {
     co_return n;
 }
 
-Task<Result<std::vector<std::byte>>> Channel::read_chunk() {
+Task<Result<Chunk>> Channel::read_chunk() {
     auto ref = ref_;
     auto& ch = *ref->st;
     auto& d = *ref->session->impl_;
@@ -59,14 +73,12 @@ Task<Result<std::vector<std::byte>>> Channel::read_chunk() {
     for (;;) {
         if (ch.local_closed) co_return Errc::channel_closed;
         if (ch.rx_bytes > 0) break;
-        if (ch.eof_received || ch.close_received) co_return std::vector<std::byte>{};
+        if (ch.eof_received || ch.close_received) co_return Chunk{};
         if (ch.session_dead) co_return Errc::session_closed;
         co_await ch.read_ev.wait();
     }
-    std::vector<std::byte> out = std::move(ch.rx.front());
+    Chunk out = std::move(ch.rx.front());
     ch.rx.pop_front();
-    if (ch.rx_front_off) out.erase(out.begin(), out.begin() + static_cast<std::ptrdiff_t>(ch.rx_front_off));
-    ch.rx_front_off = 0;
     ch.rx_bytes -= out.size();
     if (!ch.manual_credit) {
         ch.consumed_ungranted += out.size();
@@ -162,7 +174,7 @@ std::uint32_t Channel::local_id() const { return ref_->st->local_id; }
 std::uint32_t Channel::remote_id() const { return ref_->st->remote_id; }
 bool Channel::eof_received() const { return ref_->st->eof_received || ref_->st->close_received; }
 bool Channel::closed() const { return ref_->st->close_sent || ref_->st->close_received; }
-std::size_t Channel::buffered() const { return ref_->st->rx_bytes; }
+std::size_t Channel::buffered() const { return ref_->st->rx_bytes + ref_->st->lent_filled; }
 std::uint32_t Channel::send_window() const { return ref_->st->remote_window; }
 Session& Channel::session() const { return *ref_->session; }
 

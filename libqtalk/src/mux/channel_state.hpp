@@ -4,10 +4,12 @@
 #pragma once
 #include <cstdint>
 #include <deque>
+#include <span>
 #include <system_error>
 #include <vector>
 
 #include "mux/event.hpp"
+#include "qtalk/mux/chunk.hpp"
 
 namespace qtalk::mux::detail {
 
@@ -33,8 +35,20 @@ struct ChannelState {
     std::uint32_t recv_credit = 0;
     std::uint64_t consumed_ungranted = 0;
 
-    std::deque<std::vector<std::byte>> rx;
-    std::size_t rx_front_off = 0;   // consumed bytes of rx.front()
+    std::deque<Chunk> rx;
+
+    // A reader waiting on an empty buffer lends its buffer: the read loop copies or reads the
+    // next payload straight into it and sets lent_filled. While lent_busy (a transport read into
+    // it is pending) the reader must not return.
+    std::span<std::byte> lent;
+    std::size_t lent_filled = 0;
+    bool lent_busy = false;
+    bool can_lend() const { return !lent.empty() && lent_filled == 0 && !lent_busy && rx.empty() && !local_closed; }
+    void end_lending() {
+        lent_busy = false;
+        lent = {};
+        read_ev.notify();
+    }
     std::size_t rx_bytes = 0;
 
     Event read_ev;   // data, EOF, CLOSE, session end

@@ -55,37 +55,11 @@ Task<void> Session::Impl::read_loop() {
                         teardown(target.error(), recipient);
                         co_return;
                     }
-                    // Delivered in pieces of at most max_piece, so the reader starts early and
-                    // buffers stay small and reusable; a splice gets the payload whole, since it
-                    // forwards each DATA message unsplit (PROTOCOL §6.13).
-                    auto* dest = *target;
-                    const std::size_t piece_max = !dest || dest->manual_credit ? len : max_piece;
-                    auto prefix = avail.size() - frame::data_header_size;
-                    std::size_t remaining = len;
-                    bool first = true;
-                    while (remaining > 0) {
-                        std::vector<std::byte> piece(std::min(remaining, std::max(piece_max, prefix)));
-                        std::size_t have = 0;
-                        if (first) {
-                            std::memcpy(piece.data(), avail.data() + frame::data_header_size, prefix);
-                            have = prefix;
-                            begin = end = 0;
-                            first = false;
-                        }
-                        while (have < piece.size()) {
-                            auto n = co_await stream->read_some(std::span(piece).subspan(have));
-                            if (!n) {
-                                teardown(n.error());
-                                co_return;
-                            }
-                            have += *n;
-                            stats.bytes_in += *n;
-                        }
-                        if (closed) co_return;
-                        remaining -= piece.size();
-                        // The channel may have ended while we read; re-find it by id.
-                        if (dest && channels.find(recipient) == dest) deliver(*dest, std::move(piece));
-                    }
+                    auto prefix = avail.subspan(frame::data_header_size);
+                    begin = end = 0;  // the prefix is placed before anything is read into rbuf
+                    auto tail = co_await read_payload(recipient, *target, len, prefix);
+                    if (!tail) co_return;  // torn down
+                    end = *tail;
                     continue;
                 }
             }
@@ -109,6 +83,61 @@ Task<void> Session::Impl::read_loop() {
     }
 }
 
+// The rest of a DATA payload whose first bytes (`prefix`, inside rbuf) have been read. A reader
+// waiting with an empty buffer gets the bytes straight into its own buffer; otherwise they go
+// into pieces of at most max_piece, so the reader starts early and buffers stay small; a splice
+// (manual credit) gets the payload whole, since it forwards each DATA message unsplit (§6.13).
+// The read that completes the payload also reads up to one frame header into rbuf, so the next
+// large payload starts with nothing to copy. Returns the bytes placed in rbuf, or nothing once
+// the session is torn down.
+Task<std::optional<std::size_t>> Session::Impl::read_payload(std::uint32_t recipient, ChannelState* dest,
+                                                             std::size_t remaining,
+                                                             std::span<const std::byte> prefix) {
+    const std::size_t piece_max = !dest || dest->manual_credit ? remaining : max_piece;
+    std::size_t tail = 0;
+    while (remaining > 0) {
+        Chunk piece;
+        std::span<std::byte> dst;
+        const bool lend = dest && dest->can_lend();
+        if (lend) {
+            dst = dest->lent.first(std::min(dest->lent.size(), remaining));
+            dest->lent_busy = true;
+        } else {
+            piece = Chunk(std::min(remaining, std::max(piece_max, prefix.size())));
+            dst = piece.span();
+        }
+        auto have = std::min(prefix.size(), dst.size());
+        if (have) std::memcpy(dst.data(), prefix.data(), have);
+        prefix = prefix.subspan(have);
+        while (have < dst.size()) {
+            boost::asio::mutable_buffer bufs[2] = {{dst.data() + have, dst.size() - have}, {}};
+            const bool last = dst.size() == remaining;
+            if (last) bufs[1] = {rbuf.data(), frame::data_header_size};
+            auto n = co_await stream->read_scatter(std::span(bufs, last ? 2 : 1));
+            if (!n) {
+                if (lend) dest->end_lending();
+                teardown(n.error());
+                co_return std::nullopt;
+            }
+            stats.bytes_in += *n;
+            auto into = std::min(*n, dst.size() - have);
+            have += into;
+            tail = *n - into;
+        }
+        if (lend) dest->end_lending();
+        if (closed) co_return std::nullopt;
+        remaining -= dst.size();
+        // The channel may have ended while we read; re-find it by id.
+        const bool alive = dest && channels.find(recipient) == dest;
+        if (lend) {
+            if (alive && !dest->local_closed) dest->lent_filled = dst.size();
+        } else if (alive) {
+            deliver(*dest, std::move(piece));
+        }
+    }
+    co_return tail;
+}
+
 Result<ChannelState*> Session::Impl::check_data(std::uint32_t recipient, std::uint32_t len) {
     if (len > opts.max_packet) return Errc::packet_too_large;
     auto* ch = channels.find(recipient);
@@ -125,7 +154,21 @@ Result<ChannelState*> Session::Impl::check_data(std::uint32_t recipient, std::ui
     return ch;
 }
 
-void Session::Impl::deliver(ChannelState& ch, std::vector<std::byte> bytes) {
+void Session::Impl::deliver(ChannelState& ch, std::span<const std::byte> bytes) {
+    if (bytes.empty()) return;
+    if (ch.can_lend()) {  // a reader waits with an empty buffer: copy straight into it
+        auto n = std::min(bytes.size(), ch.lent.size());
+        std::memcpy(ch.lent.data(), bytes.data(), n);
+        ch.lent_filled = n;
+        ch.lent = {};
+        bytes = bytes.subspan(n);
+        ch.read_ev.notify();
+        if (bytes.empty()) return;
+    }
+    deliver(ch, Chunk(bytes));
+}
+
+void Session::Impl::deliver(ChannelState& ch, Chunk bytes) {
     if (bytes.empty()) return;
     ch.rx_bytes += bytes.size();
     ch.rx.push_back(std::move(bytes));
@@ -214,7 +257,7 @@ Result<void> Session::Impl::handle(const frame::Message& msg) {
             } else if constexpr (std::is_same_v<M, frame::Data>) {
                 auto target = check_data(id, static_cast<std::uint32_t>(m.payload.size()));
                 if (!target) return target.error();
-                if (*target) deliver(**target, std::vector<std::byte>(m.payload.begin(), m.payload.end()));
+                if (*target) deliver(**target, m.payload);
             } else if constexpr (std::is_same_v<M, frame::Eof>) {
                 ch->eof_received = true;  // duplicates tolerated (§6)
                 ch->read_ev.notify();

@@ -5,6 +5,7 @@
 #include <deque>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <vector>
 
 #include <spdlog/logger.h>
@@ -77,7 +78,10 @@ struct Session::Impl {
     Result<void> handle(const frame::Message& m);
     // Validates a DATA header; returns the channel to deliver to, or nullptr to discard.
     Result<detail::ChannelState*> check_data(std::uint32_t recipient, std::uint32_t len);
-    void deliver(detail::ChannelState& ch, std::vector<std::byte> bytes);
+    void deliver(detail::ChannelState& ch, Chunk bytes);
+    void deliver(detail::ChannelState& ch, std::span<const std::byte> bytes);
+    Task<std::optional<std::size_t>> read_payload(std::uint32_t recipient, detail::ChannelState* dest,
+                                                  std::size_t remaining, std::span<const std::byte> prefix);
     void on_open(const frame::Open& m);
 };
 

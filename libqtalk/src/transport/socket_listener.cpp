@@ -133,6 +133,11 @@ public:
         if (ec) co_return translate(ec);
         co_return n;
     }
+    Task<Result<std::size_t>> read_scatter(std::span<const net::mutable_buffer> bufs) override {
+        auto [ec, n] = co_await in_.async_read_some(bufs, use_tuple);
+        if (ec) co_return translate(ec);
+        co_return n;
+    }
     Task<Result<void>> write(std::span<const net::const_buffer> bufs) override {
         auto [ec, n] = co_await net::async_write(out_, bufs, use_tuple);
         if (ec) co_return translate(ec);

@@ -27,6 +27,12 @@ public:
         co_return n;
     }
 
+    Task<Result<std::size_t>> read_scatter(std::span<const boost::asio::mutable_buffer> bufs) override {
+        auto [ec, n] = co_await s_.async_read_some(bufs, use_tuple);
+        if (ec) co_return translate(ec);
+        co_return n;
+    }
+
     Task<Result<void>> write(std::span<const boost::asio::const_buffer> bufs) override {
         auto [ec, n] = co_await boost::asio::async_write(s_, bufs, use_tuple);
         if (ec) co_return translate(ec);

@@ -14,6 +14,7 @@
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
 
+#include "qtalk/mux/chunk.hpp"
 #include "qtalk/mux/errc.hpp"
 #include "qtalk/result.hpp"
 #include "qtalk/transport/stream.hpp"
@@ -48,13 +49,16 @@ public:
     explicit operator bool() const noexcept { return ref_ != nullptr; }
 
     // Reads up to buf.size() bytes; 0 = end of stream (EOF or CLOSE from the peer, after all
-    // buffered data). Errors: session_closed, channel_closed.
+    // buffered data). Errors: session_closed, channel_closed. While it waits on an empty
+    // channel, `buf` is lent to the session, which places the next payload straight into it.
     Task<Result<std::size_t>> read_some(std::span<std::byte> buf);
     // Reads exactly buf.size() bytes; end of stream first -> transport::Errc::eof.
     Task<Result<void>> read_exact(std::span<std::byte> buf);
     // Writes all bytes, split by the peer's maximum packet and window; suspends while the window
-    // is exhausted. Completes once the bytes are handed to the transport (small writes: once
-    // copied into the session's bounded send queue). One write at a time.
+    // is exhausted. Completes once the bytes are handed to the transport, or, for writes up to
+    // 64 KiB that fit the window, once copied into the session's bounded send queue (so the
+    // writer runs ahead and the session gathers several frames per transport write).
+    // One write at a time.
     Task<Result<void>> write(std::span<const std::byte> data);
     // Half-close: EOF. Idempotent.
     Task<Result<void>> close_write();
@@ -63,7 +67,7 @@ public:
 
     // Splicing (the hub): the next received DATA payload whole, as it arrived (the rest of it
     // after a partial read_some); empty = end of stream.
-    Task<Result<std::vector<std::byte>>> read_chunk();
+    Task<Result<Chunk>> read_chunk();
     // With manual credit, reads return no window to the peer; grant(n) does, once the bytes have
     // been forwarded (PROTOCOL §5.4 end-to-end flow control).
     void set_manual_credit(bool on);

@@ -34,6 +34,9 @@ public:
 
     // Reads at least one byte into `buf`. Clean end of stream -> Errc::eof.
     virtual Task<Result<std::size_t>> read_some(std::span<std::byte> buf) = 0;
+    // Scatter read: at least one byte, filling `bufs` in order (one readv on sockets). The
+    // default reads into the first non-empty buffer only.
+    virtual Task<Result<std::size_t>> read_scatter(std::span<const boost::asio::mutable_buffer> bufs);
     // Writes all of `bufs`, in order. A message-based transport (WebSocket) sends the whole
     // call as one message, so callers pass whole protocol messages only (PROTOCOL §3).
     virtual Task<Result<void>> write(std::span<const boost::asio::const_buffer> bufs) = 0;
