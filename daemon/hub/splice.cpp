@@ -27,9 +27,10 @@ Task<void> caller_to_provider(Channel from, Channel to, std::uint64_t& moved) {
             }
             break;
         }
-        if (!co_await to.write(*chunk)) co_return;  // provider gone: the other pump ends the call
-        moved += chunk->size();
-        from.grant(static_cast<std::uint32_t>(chunk->size()));
+        auto n = chunk->size();
+        if (!co_await to.write(std::move(*chunk))) co_return;  // provider gone: the other pump ends the call
+        moved += n;
+        from.grant(static_cast<std::uint32_t>(n));
     }
     to.close();
 }
@@ -53,9 +54,10 @@ Task<void> provider_to_caller(Channel from, Channel to, qtalk::rpc::Codec codec,
             break;
         }
         any = true;
-        if (!co_await to.write(*chunk)) break;  // caller gone: close the provider below
-        moved += chunk->size();
-        from.grant(static_cast<std::uint32_t>(chunk->size()));
+        auto n = chunk->size();
+        if (!co_await to.write(std::move(*chunk))) break;  // caller gone: close the provider below
+        moved += n;
+        from.grant(static_cast<std::uint32_t>(n));
     }
     to.close();
     from.close();

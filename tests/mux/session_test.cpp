@@ -229,3 +229,34 @@ TEST(MuxSession, AcceptBacklogFullRefusesOpen) {
         b->close();
     });
 }
+
+TEST(MuxSession, HandedOverChunksAreQueuedWithoutWaitingAndArriveInOrder) {
+    run_async([](io_context& io) -> awaitable<void> {
+        mux::Options small;
+        small.window = 256 * 1024;  // the reader's window: later chunks must wait for credit
+        auto [a, b] = session_pair(io.get_executor(), {}, small);
+        auto ch = *co_await a->open();
+        auto in = *co_await b->accept();
+        std::optional<std::vector<std::byte>> got;
+        boost::asio::co_spawn(io, [&, in = in]() -> awaitable<void> { got = co_await read_all(in); },
+                              boost::asio::detached);
+        std::vector<std::byte> expected;
+        int immediate = 0;
+        for (unsigned i = 0; i < 40; ++i) {
+            auto part = pattern(1000 + i * 997, i);
+            expected.insert(expected.end(), part.begin(), part.end());
+            auto window_before = ch.send_window();
+            EXPECT_TRUE(co_await ch.write(mux::Chunk(std::span<const std::byte>(part))));
+            if (ch.send_window() + part.size() == window_before) ++immediate;
+        }
+        EXPECT_GT(immediate, 0);
+        EXPECT_TRUE(co_await ch.close_write());
+        EXPECT_TRUE(co_await eventually([&] { return got.has_value(); }));
+        if (got) {
+            EXPECT_EQ(got->size(), expected.size());
+            EXPECT_TRUE(*got == expected);
+        }
+        a->close();
+        b->close();
+    });
+}

@@ -113,6 +113,28 @@ Task<Result<void>> Channel::read_exact(std::span<std::byte> buf) {
     co_return Result<void>{};
 }
 
+namespace {
+std::error_code write_error(const ChannelState& ch) {
+    if (ch.local_closed) return Errc::channel_closed;
+    if (ch.session_dead) return Errc::session_closed;
+    if (ch.close_received) return Errc::closed_by_peer;
+    if (ch.eof_sent) return Errc::write_after_eof;
+    return {};
+}
+}  // namespace
+
+Task<Result<void>> Channel::write(Chunk data) {
+    auto ref = ref_;
+    auto& ch = *ref->st;
+    auto n = data.size();
+    if (!ch.writing && !write_error(ch) && n > 0 && ch.writes_done == ch.writes_queued && n <= ch.remote_window &&
+        n <= ch.remote_max_packet && ref->session->impl_->send_data_owned(ref->st, data)) {
+        ch.remote_window -= static_cast<std::uint32_t>(n);
+        co_return Result<void>{};
+    }
+    co_return co_await write(data.span());  // `data` outlives the write in this frame
+}
+
 Task<Result<void>> Channel::write(std::span<const std::byte> data) {
     auto ref = ref_;
     auto st = ref->st;
@@ -120,15 +142,8 @@ Task<Result<void>> Channel::write(std::span<const std::byte> data) {
     auto& d = *ref->session->impl_;
     if (ch.writing) co_return Errc::busy;
     Flag pending(ch.writing);
-    auto check = [&]() -> std::error_code {
-        if (ch.local_closed) return Errc::channel_closed;
-        if (ch.session_dead) return Errc::session_closed;
-        if (ch.close_received) return Errc::closed_by_peer;
-        if (ch.eof_sent) return Errc::write_after_eof;
-        return {};
-    };
     while (!data.empty()) {
-        if (auto ec = check()) co_return ec;
+        if (auto ec = write_error(ch)) co_return ec;
         if (ch.remote_window == 0) {
             co_await ch.write_ev.wait();
             continue;

@@ -153,12 +153,19 @@ void Session::Impl::send_data(const std::shared_ptr<ChannelState>& ch, std::span
 
 bool Session::Impl::send_data_copy(const std::shared_ptr<ChannelState>& ch, std::span<const std::byte> payload) {
     if (payload.size() > max_copied_write || owned_bytes + payload.size() > max_owned_bytes) return false;
+    Chunk copy(payload);
+    return send_data_owned(ch, copy);
+}
+
+bool Session::Impl::send_data_owned(const std::shared_ptr<ChannelState>& ch, Chunk& payload) {
+    // Past the budget only while nothing else is owned: the payload exists already either way.
+    if (owned_bytes != 0 && owned_bytes + payload.size() > max_owned_bytes) return false;
     OutFrame f;
-    f.owned.assign(payload.begin(), payload.end());
-    f.payload = f.owned;  // vector storage does not move with the OutFrame
+    f.owned = std::move(payload);
+    f.payload = f.owned.span();  // the storage does not move with the OutFrame
     f.hdr_len = static_cast<std::uint8_t>(frame::encode_header(
         frame::Data{ch->remote_id, f.payload}, std::span<std::byte, frame::max_header_size>(f.hdr)));
-    owned_bytes += payload.size();
+    owned_bytes += f.payload.size();
     outq.push_back(std::move(f));
     out_ready.notify();
     return true;

@@ -31,7 +31,7 @@ struct OutFrame {
     std::span<const std::byte> payload;
     std::shared_ptr<detail::ChannelState> ch;  // set for DATA: completion is reported to it
     std::uint64_t seq = 0;
-    std::vector<std::byte> owned;  // small DATA payloads are copied so the writer need not wait
+    Chunk owned;  // DATA payloads the queue owns (copied or handed over): the writer need not wait
 };
 
 struct Session::Impl {
@@ -65,8 +65,10 @@ struct Session::Impl {
     // session.cpp
     void send(const frame::Message& m);
     void send_data(const std::shared_ptr<detail::ChannelState>& ch, std::span<const std::byte> payload);
-    // Queues a copy of a small payload; false if the copy budget is used up.
+    // Queues a copy of a payload up to 64 KiB; false if the budget is used up.
     bool send_data_copy(const std::shared_ptr<detail::ChannelState>& ch, std::span<const std::byte> payload);
+    // Queues `payload` itself (moved from only when accepted); false if the budget is used up.
+    bool send_data_owned(const std::shared_ptr<detail::ChannelState>& ch, Chunk& payload);
     void teardown(std::error_code why, std::uint32_t channel = UINT32_MAX);
     Task<void> write_loop();
     Channel make_handle(std::shared_ptr<detail::ChannelState> st);

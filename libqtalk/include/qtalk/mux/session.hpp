@@ -60,6 +60,9 @@ public:
     // writer runs ahead and the session gathers several frames per transport write).
     // One write at a time.
     Task<Result<void>> write(std::span<const std::byte> data);
+    // The same for a buffer the caller hands over (a spliced payload): when it fits the window
+    // and the session's send budget it is queued without a copy and the call completes at once.
+    Task<Result<void>> write(Chunk data);
     // Half-close: EOF. Idempotent.
     Task<Result<void>> close_write();
     // Sends CLOSE (once); pending reads/writes fail with channel_closed. Idempotent, never fails.
