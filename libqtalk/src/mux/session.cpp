@@ -152,15 +152,20 @@ void Session::Impl::send_data(const std::shared_ptr<ChannelState>& ch, std::span
 }
 
 bool Session::Impl::send_data_copy(const std::shared_ptr<ChannelState>& ch, std::span<const std::byte> payload) {
-    if (payload.size() > max_copied_write || owned_bytes + payload.size() > max_owned_bytes) return false;
+    if (payload.size() > max_copied_write || ch->owned_queued > 0 || owned_bytes + payload.size() > max_owned_bytes)
+        return false;
     Chunk copy(payload);
     return send_data_owned(ch, copy);
 }
 
 bool Session::Impl::send_data_owned(const std::shared_ptr<ChannelState>& ch, Chunk& payload) {
-    // Past the budget only while nothing else is owned: the payload exists already either way.
-    if (owned_bytes != 0 && owned_bytes + payload.size() > max_owned_bytes) return false;
+    // One owned payload per channel at a time, so channels that got a share of the budget do
+    // not get ahead of the others (fairness). Past the budget only while nothing else is owned:
+    // the payload exists already either way.
+    if (ch->owned_queued > 0 || (owned_bytes != 0 && owned_bytes + payload.size() > max_owned_bytes)) return false;
     OutFrame f;
+    f.ch = ch;
+    ++ch->owned_queued;
     f.owned = std::move(payload);
     f.payload = f.owned.span();  // the storage does not move with the OutFrame
     f.hdr_len = static_cast<std::uint8_t>(frame::encode_header(
@@ -203,11 +208,12 @@ Task<void> Session::Impl::write_loop() {
         stats.bytes_out += bytes;
         for (std::size_t i = 0; i < n; ++i) {
             auto& f = outq.front();
-            if (f.ch) {
+            if (!f.owned.empty()) {
+                owned_bytes -= f.owned.size();
+                --f.ch->owned_queued;
+            } else if (f.ch) {
                 f.ch->writes_done = f.seq;
                 f.ch->write_ev.notify();
-            } else if (!f.owned.empty()) {
-                owned_bytes -= f.owned.size();
             } else {
                 control_bytes -= f.hdr_len;
             }
