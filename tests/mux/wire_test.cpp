@@ -126,6 +126,33 @@ TEST(MuxWire, ReadGrantsCreditForConsumedBytes) {
     });
 }
 
+TEST(MuxWire, GrantsMadeBeforeTheWriterRunsLeaveAsOneAdjust) {
+    run_async([](io_context& io) -> awaitable<void> {
+        mux::Options o;
+        o.window = 1000;
+        auto [s, peer] = session_with_raw_peer(io.get_executor(), o);
+        co_await peer->send(f::Open{2, 1000, 1000});
+        auto confirm = co_await expect_next<f::OpenConfirm>(*peer);
+        auto ch = *co_await s->accept();
+        ch.set_manual_credit(true);
+        co_await peer->send(f::Data{confirm.sender, bytes_of(std::string(300, 'z'))});
+        std::array<std::byte, 300> buf;
+        EXPECT_TRUE(co_await ch.read_exact(buf));
+        ch.grant(100);  // three grants without a suspension in between
+        ch.grant(150);
+        ch.grant(50);
+        EXPECT_EQ(co_await expect_next<f::WindowAdjust>(*peer), (f::WindowAdjust{2, 300}));
+        EXPECT_FALSE(co_await peer->next(50ms));
+        ch.grant(7);  // a later grant is a new message
+        EXPECT_EQ(co_await expect_next<f::WindowAdjust>(*peer), (f::WindowAdjust{2, 7}));
+        ch.grant(9);  // granted, then closed before the writer ran: only CLOSE goes out
+        ch.close();
+        EXPECT_EQ(co_await expect_next<f::Close>(*peer), f::Close{2});
+        EXPECT_FALSE(co_await peer->next(50ms));
+        s->close();
+    });
+}
+
 TEST(MuxWire, NothingIsSentAfterClose) {
     run_async([](io_context& io) -> awaitable<void> {
         auto [s, peer] = session_with_raw_peer(io.get_executor());

@@ -89,12 +89,7 @@ Task<Result<Chunk>> Channel::read_chunk() {
 
 void Channel::set_manual_credit(bool on) { ref_->st->manual_credit = on; }
 
-void Channel::grant(std::uint32_t n) {
-    auto& ch = *ref_->st;
-    if (n == 0 || ch.close_sent || ch.close_received || ch.eof_received || ch.session_dead) return;
-    ch.recv_credit += n;
-    ref_->session->impl_->send(frame::WindowAdjust{ch.remote_id, n});
-}
+void Channel::grant(std::uint32_t n) { ref_->session->impl_->grant(*ref_->st, n); }
 
 Task<void> Channel::wait_closed() {
     auto ref = ref_;

@@ -34,6 +34,8 @@ struct ChannelState {
     std::uint32_t remote_window = 0, remote_max_packet = 0;
     std::uint32_t recv_credit = 0;
     std::uint64_t consumed_ungranted = 0;
+    std::uint32_t grant_pending = 0;  // granted, not yet encoded into a queued WINDOW_ADJUST
+    bool grant_queued = false;        // such a WINDOW_ADJUST is in the send queue
 
     std::deque<Chunk> rx;
 

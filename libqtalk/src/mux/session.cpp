@@ -191,11 +191,12 @@ Task<void> Session::Impl::write_loop() {
         std::size_t bytes = 0;
         for (std::size_t i = 0; i < n; ++i) {
             auto& f = outq[i];
+            if (f.grant_for != no_channel && !f.grant_encoded) encode_grant(f);
             if (i > 0 && bytes + f.hdr_len + f.payload.size() > max_bytes_per_write) {
                 n = i;
                 break;
             }
-            bufs.emplace_back(f.hdr.data(), f.hdr_len);
+            if (f.hdr_len) bufs.emplace_back(f.hdr.data(), f.hdr_len);
             if (!f.payload.empty()) bufs.emplace_back(f.payload.data(), f.payload.size());
             bytes += f.hdr_len + f.payload.size();
         }
@@ -215,7 +216,7 @@ Task<void> Session::Impl::write_loop() {
                 f.ch->writes_done = f.seq;
                 f.ch->write_ev.notify();
             } else {
-                control_bytes -= f.hdr_len;
+                control_bytes -= f.grant_for != no_channel ? frame::window_adjust_size : f.hdr_len;
             }
             outq.pop_front();
         }
@@ -271,12 +272,44 @@ void Session::Impl::local_close(ChannelState& ch) {
 // PROTOCOL §2.5: return credit for consumed bytes at the latest when the buffer is empty,
 // and never more than we can hold (rx + credit <= window always).
 void Session::Impl::grant_credit(ChannelState& ch) {
-    if (ch.consumed_ungranted == 0 || ch.close_sent || ch.close_received || ch.eof_received || closed) return;
+    if (ch.consumed_ungranted == 0) return;
     if (ch.rx_bytes != 0 && ch.consumed_ungranted < opts.window / 2) return;
     auto n = static_cast<std::uint32_t>(ch.consumed_ungranted);
     ch.consumed_ungranted = 0;
+    grant(ch, n);
+}
+
+// Credit is committed at once; the WINDOW_ADJUST carrying it is encoded when the write loop
+// takes it, so grants made before the loop runs (several reads, a splice's forwarded
+// payloads) leave as one message (coalescing is allowed by §2.5).
+void Session::Impl::grant(ChannelState& ch, std::uint32_t n) {
+    if (n == 0 || !may_grant(ch) || closed) return;
     ch.recv_credit += n;
-    send(frame::WindowAdjust{ch.remote_id, n});
+    ch.grant_pending += n;
+    if (ch.grant_queued) return;
+    ch.grant_queued = true;
+    OutFrame f;
+    f.grant_for = ch.local_id;
+    control_bytes += frame::window_adjust_size;
+    outq.push_back(std::move(f));
+    out_ready.notify();
+}
+
+bool Session::Impl::may_grant(const ChannelState& ch) {
+    return !ch.close_sent && !ch.close_received && !ch.eof_received && !ch.session_dead;
+}
+
+void Session::Impl::encode_grant(OutFrame& f) {
+    auto* ch = channels.find(f.grant_for);
+    f.grant_encoded = true;  // once, even if the batch is cut before it
+    f.hdr_len = 0;
+    if (!ch) return;
+    ch->grant_queued = false;
+    auto n = ch->grant_pending;
+    ch->grant_pending = 0;
+    if (n == 0 || !may_grant(*ch)) return;  // the channel is ending: the credit is moot
+    f.hdr_len = static_cast<std::uint8_t>(
+        frame::encode_header(frame::WindowAdjust{ch->remote_id, n}, std::span<std::byte, frame::max_header_size>(f.hdr)));
 }
 
 Channel::Ref::~Ref() {

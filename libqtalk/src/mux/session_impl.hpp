@@ -23,6 +23,8 @@ struct Channel::Ref {
     ~Ref();
 };
 
+inline constexpr std::uint32_t no_channel = UINT32_MAX;
+
 // One queued outbound message. DATA payloads point into the writer's buffer, which stays
 // valid until the writer sees its sequence number completed.
 struct OutFrame {
@@ -32,6 +34,10 @@ struct OutFrame {
     std::shared_ptr<detail::ChannelState> ch;  // set for DATA: completion is reported to it
     std::uint64_t seq = 0;
     Chunk owned;  // DATA payloads the queue owns (copied or handed over): the writer need not wait
+    // A WINDOW_ADJUST for this local channel id, encoded (with all credit granted by then) when
+    // the write loop takes it.
+    std::uint32_t grant_for = no_channel;
+    bool grant_encoded = false;
 };
 
 struct Session::Impl {
@@ -74,6 +80,9 @@ struct Session::Impl {
     Channel make_handle(std::shared_ptr<detail::ChannelState> st);
     void local_close(detail::ChannelState& ch);
     void grant_credit(detail::ChannelState& ch);
+    void grant(detail::ChannelState& ch, std::uint32_t n);
+    static bool may_grant(const detail::ChannelState& ch);
+    void encode_grant(OutFrame& f);
 
     // read_loop.cpp
     Task<void> read_loop();
