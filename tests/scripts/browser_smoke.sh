@@ -15,7 +15,8 @@ page="file://$src/tests/browser/smoke.html?ws=ws://127.0.0.1:$port/"
 timeout 60 "$browser" --headless --no-sandbox --disable-gpu --disable-quic --no-first-run \
   --disable-background-networking --disable-component-update --disable-sync \
   --user-data-dir="$dir/profile" "$page" >"$dir/chromium.log" 2>&1 &
-pids+=($!)
+# timeout leads its own process group: killing the group also ends chromium's helper processes.
+pids+=("-$!")
 for _ in $(seq 300); do
   services=$(timeout 5 "$bin/qtalkctl" --url "ws://127.0.0.1:$port/" --json call qtalk.services 2>/dev/null || true)
   case "$services" in

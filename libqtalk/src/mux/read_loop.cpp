@@ -20,6 +20,7 @@ constexpr std::size_t max_piece = 256 * 1024;
 
 Task<void> Session::Impl::read_loop() {
     std::size_t begin = 0, end = 0;
+    bool after_payload = false;  // the last message was a large payload read by read_payload
     while (!closed) {
         // Apply every complete message in the buffer.
         for (;;) {
@@ -60,6 +61,7 @@ Task<void> Session::Impl::read_loop() {
                     auto tail = co_await read_payload(recipient, *target, len, prefix);
                     if (!tail) co_return;  // torn down
                     end = *tail;
+                    after_payload = true;
                     continue;
                 }
             }
@@ -72,7 +74,12 @@ Task<void> Session::Impl::read_loop() {
             end -= begin;
             begin = 0;
         }
-        auto n = co_await stream->read_some(std::span(rbuf).subspan(end));
+        // Right after a large payload, read no further than the next header: if it starts another
+        // large payload, those bytes then go straight to their destination, not through rbuf.
+        auto room = std::span(rbuf).subspan(end);
+        if (after_payload && end < frame::data_header_size) room = room.first(frame::data_header_size - end);
+        after_payload = false;
+        auto n = co_await stream->read_some(room);
         if (!n) {
             teardown(n.error());
             co_return;
