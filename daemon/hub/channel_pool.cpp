@@ -6,6 +6,7 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/experimental/awaitable_operators.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
@@ -64,13 +65,17 @@ Task<void> watch(std::weak_ptr<State> weak, SessionId id, std::uint64_t generati
 Task<void> open_spare(std::weak_ptr<State> weak, SessionId id, std::uint64_t generation,
                       std::chrono::milliseconds timeout) {
     using namespace net::experimental::awaitable_operators;
+    // Start once the current handler is done: a routed call takes a spare and refills before it
+    // forwards the call, and the OPEN should go out behind the call (same transport write),
+    // so the provider reads the call first and its CONFIRM travels with the reply.
+    auto ex = co_await net::this_coro::executor;
+    co_await net::post(ex, net::use_awaitable);
     std::shared_ptr<Session> session;
     if (auto st = weak.lock())
         if (auto* e = st->find(id, generation)) session = e->session.lock();
     std::optional<Channel> ch;
     std::string failure = "session closed";
     if (session) {
-        auto ex = co_await net::this_coro::executor;
         net::steady_timer timer(ex, timeout);
         auto opened = co_await (session->open() || timer.async_wait(net::as_tuple(net::use_awaitable)));
         if (opened.index() == 0 && std::get<0>(opened)) ch = std::move(*std::get<0>(opened));
