@@ -192,7 +192,7 @@ void parse_root(Parser& p, const json& j, Config& c) {
     constexpr std::uint64_t u32 = 0xffffffffu;
     if (auto it = j.find("limits"); it != j.end() &&
         p.object(*it, "limits", {"max_sessions", "max_channels_per_session", "window", "max_packet", "max_call_header",
-                                 "watcher_backlog"})) {
+                                 "watcher_backlog", "provider_spare_channels"})) {
         auto& l = c.limits;
         p.integer(*it, "limits", "max_sessions", l.max_sessions, 1, u32);
         p.integer(*it, "limits", "max_channels_per_session", l.max_channels_per_session, 1, u32);
@@ -202,6 +202,9 @@ void parse_root(Parser& p, const json& j, Config& c) {
         // A call header must hold a selector; beyond 16 MiB the limit no longer protects anything.
         p.integer(*it, "limits", "max_call_header", l.max_call_header, 64, 16u << 20);
         p.integer(*it, "limits", "watcher_backlog", l.watcher_backlog, 1, u32);
+        // Spares beyond the calls a provider has in flight save nothing; 64 bounds what the hub
+        // holds open to every provider.
+        p.integer(*it, "limits", "provider_spare_channels", l.provider_spare_channels, 0, 64);
     }
     if (auto it = j.find("timeouts"); it != j.end() && p.object(*it, "timeouts", {"provider_open_s", "drain_s", "ws_idle_s"})) {
         p.seconds(*it, "timeouts", "provider_open_s", c.timeouts.provider_open, 1, 3600);
@@ -360,7 +363,8 @@ nlohmann::json to_json(const Config& c) {
                     {"window", c.limits.window},
                     {"max_packet", c.limits.max_packet},
                     {"max_call_header", c.limits.max_call_header},
-                    {"watcher_backlog", c.limits.watcher_backlog}}},
+                    {"watcher_backlog", c.limits.watcher_backlog},
+                    {"provider_spare_channels", c.limits.provider_spare_channels}}},
         {"timeouts", {{"provider_open_s", c.timeouts.provider_open.count()},
                       {"drain_s", c.timeouts.drain.count()},
                       {"ws_idle_s", c.timeouts.ws_idle.count()}}},
@@ -376,6 +380,7 @@ HubOptions hub_options(const Config& c) {
     o.max_call_header = c.limits.max_call_header;
     o.provider_open_timeout = c.timeouts.provider_open;
     o.watcher_backlog = static_cast<std::size_t>(c.limits.watcher_backlog);
+    o.provider_spare_channels = static_cast<std::size_t>(c.limits.provider_spare_channels);
     o.max_sessions = static_cast<std::size_t>(c.limits.max_sessions);
     return o;
 }

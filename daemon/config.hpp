@@ -44,6 +44,7 @@ struct LimitsConfig {
     std::uint32_t max_packet = limits::hub_max_packet;
     std::uint32_t max_call_header = limits::max_call_header;
     std::uint64_t watcher_backlog = limits::watcher_backlog;
+    std::uint64_t provider_spare_channels = limits::provider_spare_channels;
     bool operator==(const LimitsConfig&) const = default;
 };
 

@@ -20,7 +20,7 @@ namespace net = boost::asio;
 using qtalk::mux::Channel;
 using qtalk::rpc::Task;
 
-Hub::Hub(net::any_io_executor ex, HubOptions opts) : ex_(std::move(ex)), opts_(std::move(opts)) {
+Hub::Hub(net::any_io_executor ex, HubOptions opts) : ex_(std::move(ex)), opts_(std::move(opts)), pool_(ex_) {
     stats_.started_at = std::chrono::system_clock::now();
 }
 
@@ -143,10 +143,20 @@ void Hub::drop_session(SessionId id, std::error_code why) {
     stats_.bytes_in_closed += st.bytes_in;
     stats_.bytes_out_closed += st.bytes_out;
     for (auto& w : it->second.watchers) w->close();
+    pool_.drop(id);  // spares hold the session: none may outlive it
     qtalk::log::get("hub")->info("session closed session={} remote={} reason=\"{}\" bytes_in={} bytes_out={}", id,
                                  it->second.peer.remote, why.message(), st.bytes_in, st.bytes_out);
     sessions_.erase(it);
     publish(registry_.drop_session(id));  // failover, group shrink, `down` events (§5.5)
+}
+
+void Hub::update_spares(SessionId id) {
+    auto it = sessions_.find(id);
+    if (it == sessions_.end() || registry_.names_of(id).empty()) {
+        pool_.drop(id);
+        return;
+    }
+    pool_.keep(id, it->second.session, opts_.provider_spare_channels, opts_.provider_open_timeout);
 }
 
 void Hub::publish(const std::vector<ServiceEvent>& events) {
@@ -207,20 +217,26 @@ Task<void> Hub::route(SessionId from, Channel ch, Intake in) {
         co_await fail(provider_unavailable(), true);
         co_return;
     }
-    auto provider = it->second.session;
-    net::steady_timer timer(ex_, opts_.provider_open_timeout);
-    auto opened = co_await (provider->open() || timer.async_wait(net::as_tuple(net::use_awaitable)));
-    if (opened.index() != 0 || !std::get<0>(opened)) {
-        qtalk::log::get("router")->info("provider unavailable session={} service={} provider={} reason={}", from,
-                                        target->name, target->provider,
-                                        opened.index() != 0 ? "timeout" : std::get<0>(opened).error().message());
-        co_await fail(provider_unavailable(), true);
-        co_return;
+    // A spare channel saves the OPEN/CONFIRM round trip; without one, open a channel now.
+    auto out = pool_.take(target->provider);
+    if (!out) {
+        auto provider = it->second.session;
+        net::steady_timer timer(ex_, opts_.provider_open_timeout);
+        auto opened = co_await (provider->open() || timer.async_wait(net::as_tuple(net::use_awaitable)));
+        if (opened.index() != 0 || !std::get<0>(opened)) {
+            qtalk::log::get("router")->info("provider unavailable session={} service={} provider={} reason={}", from,
+                                            target->name, target->provider,
+                                            opened.index() != 0 ? "timeout" : std::get<0>(opened).error().message());
+            co_await fail(provider_unavailable(), true);
+            co_return;
+        }
+        out = std::move(*std::get<0>(opened));
     }
+    pool_.refill(target->provider, opts_.provider_spare_channels, opts_.provider_open_timeout);
     ++stats_.calls_routed;
     qtalk::log::get("router")->debug("call routed session={} selector={} service={} provider={}", from, in.normalized,
                                      target->name, target->provider);
-    co_await splice(std::move(ch), std::move(*std::get<0>(opened)), std::move(in.header), in.codec);
+    co_await splice(std::move(ch), std::move(*out), std::move(in.header), in.codec);
 }
 
 }  // namespace qtalkd

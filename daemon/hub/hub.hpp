@@ -10,6 +10,7 @@
 #include <boost/asio/any_io_executor.hpp>
 #include <nlohmann/json.hpp>
 
+#include "hub/channel_pool.hpp"
 #include "hub/intake.hpp"
 #include "hub/limits.hpp"
 #include "hub/registry.hpp"
@@ -22,6 +23,7 @@ struct HubOptions {
     qtalk::mux::Options mux;                 // window/max packet advertised to every session (§5.8)
     std::uint32_t max_call_header = limits::max_call_header;
     std::chrono::milliseconds provider_open_timeout = limits::provider_open_timeout;
+    std::size_t provider_spare_channels = limits::provider_spare_channels;  // per provider session; 0: none
     std::size_t watcher_backlog = limits::watcher_backlog;
     std::size_t max_sessions = 100000;
     HubOptions() {
@@ -63,6 +65,7 @@ public:
     std::size_t session_count() const { return sessions_.size(); }
     const Registry& registry() const { return registry_; }
     const HubStats& stats() const { return stats_; }
+    const ChannelPool& pool() const { return pool_; }
     const HubOptions& options() const { return opts_; }
     // New limits apply to sessions accepted from now on (SIGHUP); existing ones keep theirs.
     void set_options(HubOptions opts) { opts_ = std::move(opts); }
@@ -87,12 +90,16 @@ private:
     qtalk::rpc::Task<void> handle_call(SessionId from, qtalk::mux::Channel ch);
     qtalk::rpc::Task<void> route(SessionId from, qtalk::mux::Channel ch, Intake in);
     void drop_session(SessionId id, std::error_code why);
+    // After `id` registered or unregistered: keeps spare channels to it while it provides a
+    // service, closes them when it provides none.
+    void update_spares(SessionId id);
     void publish(const std::vector<ServiceEvent>& events);
 
     boost::asio::any_io_executor ex_;
     HubOptions opts_;
     Registry registry_;
     std::map<SessionId, SessionRecord> sessions_;
+    ChannelPool pool_;
     struct ListenerEntry {
         std::string key;
         std::shared_ptr<qtalk::transport::Listener> listener;  // the accept loop holds a copy

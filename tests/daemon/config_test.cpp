@@ -50,6 +50,7 @@ TEST(DaemonConfig, SystemDefaultsFollowProtocolDefaults) {
     EXPECT_EQ(sys.limits.max_packet, 1u << 20);
     EXPECT_EQ(sys.limits.max_call_header, 65536u);
     EXPECT_EQ(sys.limits.watcher_backlog, 1024u);
+    EXPECT_EQ(sys.limits.provider_spare_channels, 1u);
     EXPECT_EQ(sys.timeouts.provider_open, std::chrono::seconds(30));
     EXPECT_EQ(sys.timeouts.drain, std::chrono::seconds(10));
 }
@@ -80,7 +81,8 @@ TEST(DaemonConfig, FullValidFileSetsEveryField) {
       "admin": {"url": "none", "mode": "0640", "group": "wheel"},
       "log": {"level": "warn", "format": "json"},
       "limits": {"max_sessions": 10, "max_channels_per_session": 20, "window": 1048576,
-                 "max_packet": 32768, "max_call_header": 4096, "watcher_backlog": 16},
+                 "max_packet": 32768, "max_call_header": 4096, "watcher_backlog": 16,
+                 "provider_spare_channels": 4},
       "timeouts": {"provider_open_s": 5, "drain_s": 0, "ws_idle_s": 120},
       "ws": {"allowed_origins": ["http://localhost:8080"], "max_message_size": 1048576}
     })");
@@ -92,7 +94,7 @@ TEST(DaemonConfig, FullValidFileSetsEveryField) {
     EXPECT_EQ(c.admin.mode, 0640u);
     EXPECT_EQ(c.admin.group, "wheel");
     EXPECT_EQ(c.log, (LogConfig{"warn", "json"}));
-    EXPECT_EQ(c.limits, (LimitsConfig{10, 20, 1048576, 32768, 4096, 16}));
+    EXPECT_EQ(c.limits, (LimitsConfig{10, 20, 1048576, 32768, 4096, 16, 4}));
     EXPECT_EQ(c.timeouts, (TimeoutsConfig{std::chrono::seconds(5), std::chrono::seconds(0), std::chrono::seconds(120)}));
     EXPECT_EQ(c.ws.allowed_origins, std::vector<std::string>{"http://localhost:8080"});
     EXPECT_EQ(c.ws.max_message_size, 1048576u);
@@ -154,6 +156,10 @@ TEST(DaemonConfig, OutOfRangeValuesGiveTheRange) {
               Errors{"limits.max_channels_per_session: must be an integer between 1 and 4294967295"});
     EXPECT_EQ(errors_of(R"({"limits": {"watcher_backlog": 0}})"),
               Errors{"limits.watcher_backlog: must be an integer between 1 and 4294967295"});
+    EXPECT_EQ(errors_of(R"({"limits": {"provider_spare_channels": 65}})"),
+              Errors{"limits.provider_spare_channels: must be an integer between 0 and 64"});
+    EXPECT_EQ(errors_of(R"({"limits": {"provider_spare_channels": -1}})"),
+              Errors{"limits.provider_spare_channels: must be an integer between 0 and 64"});
     EXPECT_EQ(errors_of(R"({"timeouts": {"provider_open_s": 0}})"),
               Errors{"timeouts.provider_open_s: must be an integer between 1 and 3600"});
     EXPECT_EQ(errors_of(R"({"timeouts": {"drain_s": 3601}})"), Errors{"timeouts.drain_s: must be an integer between 0 and 3600"});
@@ -250,7 +256,8 @@ TEST(DaemonConfig, LoadFilePrefixesEveryMessageWithThePath) {
 
 TEST(DaemonConfig, MapsOntoHubAndListenOptions) {
     auto c = parsed(R"({"limits": {"window": 65536, "max_packet": 4096, "max_channels_per_session": 7,
-                                   "max_call_header": 1024, "watcher_backlog": 3, "max_sessions": 9},
+                                   "max_call_header": 1024, "watcher_backlog": 3, "max_sessions": 9,
+                                   "provider_spare_channels": 0},
                         "timeouts": {"provider_open_s": 2, "ws_idle_s": 5},
                         "ws": {"allowed_origins": ["o"], "max_message_size": 8192},
                         "listeners": [{"url": "unix:///s", "mode": "0600"}, {"url": "ws://127.0.0.1:1/"}]})");
@@ -261,6 +268,8 @@ TEST(DaemonConfig, MapsOntoHubAndListenOptions) {
     EXPECT_EQ(h.max_call_header, 1024u);
     EXPECT_EQ(h.watcher_backlog, 3u);
     EXPECT_EQ(h.max_sessions, 9u);
+    EXPECT_EQ(h.provider_spare_channels, 0u);
+    EXPECT_EQ(hub_options(sys).provider_spare_channels, 1u);
     EXPECT_EQ(h.provider_open_timeout, std::chrono::seconds(2));
     EXPECT_EQ(listen_options(c, c.listeners[0]).unix_mode, 0600u);
     auto ws = listen_options(c, c.listeners[1]);
