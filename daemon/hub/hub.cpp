@@ -194,6 +194,12 @@ Task<void> Hub::handle_call(SessionId from, Channel ch) {
         ch.set_manual_credit(false);
         Methods methods{*this, from};
         co_await methods.dispatch(ch, std::move(in));
+        if (methods.services_changed) {
+            // Spares are opened behind the reply and this channel's CLOSE, so the provider sees
+            // its registration finished before the first spare arrives.
+            ch.close();
+            update_spares(from);
+        }
         co_return;
     }
     co_await route(from, std::move(ch), std::move(in));

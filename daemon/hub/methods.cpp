@@ -83,7 +83,7 @@ Task<void> Methods::dispatch(qtalk::mux::Channel ch, Intake in) {
             co_return;
         }
         if (out.event) hub.publish({*out.event});
-        hub.update_spares(from);
+        services_changed = true;
         const json reply = json{{"name", out.name}, {"owner", out.owner}};
         (void)co_await r.reply(reply);
     } else if (sel == "/qtalk/unregister") {
@@ -98,7 +98,7 @@ Task<void> Methods::dispatch(qtalk::mux::Channel ch, Intake in) {
             co_return;
         }
         if (out.event) hub.publish({*out.event});
-        hub.update_spares(from);
+        services_changed = true;
         const json reply = json{{"name", out.name}, {"removed", true}};
         (void)co_await r.reply(reply);
     } else if (sel == "/qtalk/admin" || sel.starts_with("/qtalk/admin/")) {

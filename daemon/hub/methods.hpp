@@ -8,6 +8,7 @@ namespace qtalkd {
 struct Methods {
     Hub& hub;
     SessionId from;
+    bool services_changed = false;  // register/unregister succeeded: spares need updating
     // Reads the one argument frame, answers, and (except for watch) ends the call.
     qtalk::rpc::Task<void> dispatch(qtalk::mux::Channel ch, Intake in);
 };
