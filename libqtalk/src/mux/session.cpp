@@ -147,25 +147,32 @@ void Session::Impl::send_data(const std::shared_ptr<ChannelState>& ch, std::span
     f.payload = payload;
     f.ch = ch;
     f.seq = ++ch->writes_queued;
+    if (ch->frames_queued++ == 0) ++sending_channels;
     outq.push_back(std::move(f));
     out_ready.notify();
 }
 
 bool Session::Impl::send_data_copy(const std::shared_ptr<ChannelState>& ch, std::span<const std::byte> payload) {
-    if (payload.size() > max_copied_write || ch->owned_queued > 0 || owned_bytes + payload.size() > max_owned_bytes)
+    if (payload.size() > max_copied_write || !may_own(*ch) || owned_bytes + payload.size() > max_owned_bytes)
         return false;
     Chunk copy(payload);
     return send_data_owned(ch, copy);
 }
 
+// While other channels also have data queued, one owned payload per channel: a channel that got
+// a share of the budget must not get ahead of the others (fairness). Alone, a channel may use
+// the whole budget, so a single bulk writer keeps several frames in each transport write.
+bool Session::Impl::may_own(const ChannelState& ch) const {
+    return ch.owned_queued == 0 || sending_channels == 1;  // it has one queued: it is the only one
+}
+
 bool Session::Impl::send_data_owned(const std::shared_ptr<ChannelState>& ch, Chunk& payload) {
-    // One owned payload per channel at a time, so channels that got a share of the budget do
-    // not get ahead of the others (fairness). Past the budget only while nothing else is owned:
-    // the payload exists already either way.
-    if (ch->owned_queued > 0 || (owned_bytes != 0 && owned_bytes + payload.size() > max_owned_bytes)) return false;
+    // Past the budget only while nothing else is owned: the payload exists already either way.
+    if (!may_own(*ch) || (owned_bytes != 0 && owned_bytes + payload.size() > max_owned_bytes)) return false;
     OutFrame f;
     f.ch = ch;
     ++ch->owned_queued;
+    if (ch->frames_queued++ == 0) ++sending_channels;
     f.owned = std::move(payload);
     f.payload = f.owned.span();  // the storage does not move with the OutFrame
     f.hdr_len = static_cast<std::uint8_t>(frame::encode_header(
@@ -215,6 +222,9 @@ Task<void> Session::Impl::write_loop() {
             } else if (f.ch) {
                 f.ch->writes_done = f.seq;
                 f.ch->write_ev.notify();
+            }
+            if (f.ch) {
+                if (--f.ch->frames_queued == 0) --sending_channels;
             } else {
                 control_bytes -= f.grant_for != no_channel ? frame::window_adjust_size : f.hdr_len;
             }
@@ -249,6 +259,7 @@ void Session::Impl::teardown(std::error_code why, std::uint32_t channel) {
     outq.clear();
     control_bytes = 0;
     owned_bytes = 0;
+    sending_channels = 0;
     out_ready.notify();
     accept_ready.notify();
     closed_ev.notify();
