@@ -1,33 +1,45 @@
-// An owned, movable byte buffer for received DATA payloads. Its storage is allocated without
-// being zero-filled (the transport or a copy fills it at once), and bytes consumed from the
-// front are skipped rather than moved.
+// An owned, movable byte buffer for DATA payloads. Its storage is not zero-filled (the transport
+// or a copy fills it at once), bytes consumed from the front are skipped rather than moved, and
+// large buffers are recycled through a small per-thread cache (bulk transfers allocate and free
+// one per message; without the cache the allocator returns and re-faults the pages each time).
 #pragma once
 #include <cstddef>
 #include <cstring>
-#include <memory>
 #include <span>
 
 namespace qtalk::mux {
 
+namespace detail {
+// Storage of at least n bytes; `cap` receives its real size. chunk_free takes it back.
+std::byte* chunk_alloc(std::size_t n, std::size_t& cap);
+void chunk_free(std::byte* p, std::size_t cap) noexcept;
+}  // namespace detail
+
 class Chunk {
 public:
     Chunk() = default;
-    explicit Chunk(std::size_t n) : buf_(n ? std::make_unique_for_overwrite<std::byte[]>(n) : nullptr), end_(n) {}
-    explicit Chunk(std::span<const std::byte> bytes) : Chunk(bytes.size()) {
-        if (!bytes.empty()) std::memcpy(buf_.get(), bytes.data(), bytes.size());
+    explicit Chunk(std::size_t n) : end_(n) {
+        if (n) buf_ = detail::chunk_alloc(n, cap_);  // in the body: cap_ is initialised by now
     }
-
-    Chunk(Chunk&& o) noexcept : buf_(std::move(o.buf_)), begin_(o.begin_), end_(o.end_) { o.begin_ = o.end_ = 0; }
+    explicit Chunk(std::span<const std::byte> bytes) : Chunk(bytes.size()) {
+        if (!bytes.empty()) std::memcpy(buf_, bytes.data(), bytes.size());
+    }
+    ~Chunk() { reset(); }
+    Chunk(Chunk&& o) noexcept : buf_(o.buf_), cap_(o.cap_), begin_(o.begin_), end_(o.end_) { o.release(); }
     Chunk& operator=(Chunk&& o) noexcept {
-        buf_ = std::move(o.buf_);
-        begin_ = o.begin_;
-        end_ = o.end_;
-        o.begin_ = o.end_ = 0;
+        if (this != &o) {
+            reset();
+            buf_ = o.buf_;
+            cap_ = o.cap_;
+            begin_ = o.begin_;
+            end_ = o.end_;
+            o.release();
+        }
         return *this;
     }
 
-    std::byte* data() noexcept { return buf_.get() + begin_; }
-    const std::byte* data() const noexcept { return buf_.get() + begin_; }
+    std::byte* data() noexcept { return buf_ + begin_; }
+    const std::byte* data() const noexcept { return buf_ + begin_; }
     std::size_t size() const noexcept { return end_ - begin_; }
     bool empty() const noexcept { return begin_ == end_; }
     std::span<std::byte> span() noexcept { return {data(), size()}; }
@@ -38,7 +50,17 @@ public:
     void consume(std::size_t n) noexcept { begin_ += n; }
 
 private:
-    std::unique_ptr<std::byte[]> buf_;
+    void release() noexcept {
+        buf_ = nullptr;
+        cap_ = begin_ = end_ = 0;
+    }
+    void reset() noexcept {
+        if (buf_) detail::chunk_free(buf_, cap_);
+        release();
+    }
+
+    std::byte* buf_ = nullptr;
+    std::size_t cap_ = 0;
     std::size_t begin_ = 0, end_ = 0;
 };
 

@@ -1,0 +1,59 @@
+// Chunk storage: sizes from 16 KiB to 1 MiB are rounded up to a power of two and recycled
+// through a per-thread cache that holds at most 2 MiB; everything else goes straight to the
+// allocator. (A bulk writer keeps a send budget's worth of 64 KiB copies in flight: the cache
+// must hold that many, or the allocator trims and re-faults the heap top on every batch.)
+#include "qtalk/mux/chunk.hpp"
+
+#include <array>
+#include <bit>
+#include <new>
+
+namespace qtalk::mux::detail {
+namespace {
+constexpr std::size_t min_cached = 16 * 1024;
+constexpr std::size_t max_cached = 1024 * 1024;
+constexpr std::size_t classes = std::countr_zero(max_cached) - std::countr_zero(min_cached) + 1;
+constexpr std::size_t per_class = 16;
+constexpr std::size_t max_cached_bytes = 2 * 1024 * 1024;
+
+struct Cache {
+    std::array<std::array<std::byte*, per_class>, classes> blocks{};
+    std::array<std::size_t, classes> count{};
+    std::size_t bytes = 0;
+    ~Cache() {
+        for (std::size_t c = 0; c < classes; ++c)
+            for (std::size_t i = 0; i < count[c]; ++i) ::operator delete(blocks[c][i]);
+    }
+};
+thread_local Cache cache;
+
+std::size_t class_of(std::size_t cap) { return std::countr_zero(cap) - std::countr_zero(min_cached); }
+}  // namespace
+
+std::byte* chunk_alloc(std::size_t n, std::size_t& cap) {
+    if (n < min_cached || n > max_cached) {
+        cap = n;
+        return static_cast<std::byte*>(::operator new(n));
+    }
+    cap = std::bit_ceil(n);
+    auto c = class_of(cap);
+    if (cache.count[c] > 0) {
+        cache.bytes -= cap;
+        return cache.blocks[c][--cache.count[c]];
+    }
+    return static_cast<std::byte*>(::operator new(cap));
+}
+
+void chunk_free(std::byte* p, std::size_t cap) noexcept {
+    if (cap >= min_cached && cap <= max_cached && std::has_single_bit(cap)) {
+        auto c = class_of(cap);
+        if (cache.count[c] < per_class && cache.bytes + cap <= max_cached_bytes) {
+            cache.blocks[c][cache.count[c]++] = p;
+            cache.bytes += cap;
+            return;
+        }
+    }
+    ::operator delete(p);
+}
+
+}  // namespace qtalk::mux::detail
