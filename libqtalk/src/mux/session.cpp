@@ -22,9 +22,10 @@ constexpr std::size_t max_bytes_per_write = 1u << 20;
 // Writes up to 64 KiB are copied into the send queue and complete at once: a call's header and
 // argument frames leave in one gathered write, and a bulk writer runs ahead of the transport so
 // one syscall carries several frames (bulk throughput ~0.75x -> ~0.9x of a raw socket). The
-// copies are bounded per session; beyond that writers wait for the transport as larger writes do.
+// copies (and handed-over chunks) are bounded per session by one write's worth; beyond that
+// writers wait for the transport as larger writes do.
 constexpr std::size_t max_copied_write = 64 * 1024;
-constexpr std::size_t max_owned_bytes = 256 * 1024;
+constexpr std::size_t max_owned_bytes = 1024 * 1024;
 // Idle sessions stay small (PROTOCOL-level goal: < 8 KiB per idle session); the read loop
 // grows the buffer while reads keep filling it.
 constexpr std::size_t read_buffer_size = 512;
