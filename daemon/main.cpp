@@ -159,7 +159,11 @@ int main(int argc, char** argv) {
     app.add_option("--drain-timeout", cli.drain_s, "seconds in-flight calls may take to finish on SIGTERM");
     app.add_flag("--check-config", cli.check, "validate the configuration and exit");
     app.add_flag("--print-config", cli.print, "print the effective configuration as JSON and exit");
-    CLI11_PARSE(app, argc, argv);
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::ParseError& e) {
+        return app.exit(e) == 0 ? 0 : 2;  // --help: 0; usage errors: 2 (as qtalkctl)
+    }
 
     auto loaded = load(cli);
     if (!loaded.ok()) {

@@ -32,6 +32,19 @@ install(TARGETS qtalk qtalk_shared EXPORT qtalkDebTargets
   LIBRARY DESTINATION ${_libdir} COMPONENT qtalk NAMELINK_COMPONENT dev EXCLUDE_FROM_ALL
   ARCHIVE DESTINATION ${_libdir} COMPONENT dev EXCLUDE_FROM_ALL)
 
+# Manual pages, compressed as Debian policy wants (gzip -9n: no name or timestamp inside).
+find_program(QTALK_GZIP gzip REQUIRED)
+foreach(_page qtalkd.8 qtalkctl.1)
+  string(REGEX REPLACE ".*\\.([0-9])$" "\\1" _section ${_page})
+  add_custom_command(OUTPUT ${_bin}/packaging/${_page}.gz
+    COMMAND ${QTALK_GZIP} -9n -c ${_src}/docs/man/${_page} > ${_bin}/packaging/${_page}.gz
+    DEPENDS ${_src}/docs/man/${_page} VERBATIM)
+  list(APPEND _qtalk_man_gz ${_bin}/packaging/${_page}.gz)
+  install(FILES ${_bin}/packaging/${_page}.gz DESTINATION ${CMAKE_INSTALL_MANDIR}/man${_section}
+    COMPONENT qtalk EXCLUDE_FROM_ALL)
+endforeach()
+add_custom_target(qtalk_man_pages ALL DEPENDS ${_qtalk_man_gz})
+
 # Debian 12 keeps system units in /lib (the /usr-merge moratorium); user units and sysusers
 # are in /usr/lib everywhere.
 install(FILES ${_src}/systemd/qtalkd.service ${_src}/systemd/qtalkd.socket ${_src}/systemd/qtalkd-tcp.socket

@@ -9,7 +9,8 @@ main=$(ls "$dir"/qtalk_*.deb)
 dev=$(ls "$dir"/qtalk-dev_*.deb)
 contents=$(dpkg-deb --contents "$main")
 for f in ./usr/bin/qtalkd ./usr/bin/qtalkctl ./lib/systemd/system/qtalkd.service ./lib/systemd/system/qtalkd.socket \
-         ./etc/qtalk/qtalkd.json ./usr/lib/sysusers.d/qtalk.conf; do
+         ./etc/qtalk/qtalkd.json ./usr/lib/sysusers.d/qtalk.conf ./usr/share/man/man8/qtalkd.8.gz \
+         ./usr/share/man/man1/qtalkctl.1.gz; do
   grep -q " $f\$" <<<"$contents" || { echo "missing $f in $main"; exit 1; }
 done
 grep -q "libqtalk.so.0" <<<"$contents"
