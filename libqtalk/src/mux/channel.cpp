@@ -47,7 +47,6 @@ Task<Result<std::size_t>> Channel::read_some(std::span<std::byte> buf) {
         ch.lent = buf;
         co_await ch.read_ev.wait();
     }
-    ch.lent = {};
     while (n < buf.size() && !ch.rx.empty()) {
         auto& front = ch.rx.front();
         auto take = std::min(buf.size() - n, front.size());
@@ -109,6 +108,12 @@ Task<Result<void>> Channel::read_exact(std::span<std::byte> buf) {
 }
 
 namespace {
+// A write that fits the window and one frame, with nothing of the writer's own buffer still
+// queued, may go as one owned frame (and complete at once).
+bool fits_one_frame(const ChannelState& ch, std::size_t n) {
+    return n > 0 && ch.writes_done == ch.writes_queued && n <= ch.remote_window && n <= ch.remote_max_packet;
+}
+
 std::error_code write_error(const ChannelState& ch) {
     if (ch.local_closed) return Errc::channel_closed;
     if (ch.session_dead) return Errc::session_closed;
@@ -122,8 +127,7 @@ Task<Result<void>> Channel::write(Chunk data) {
     auto ref = ref_;
     auto& ch = *ref->st;
     auto n = data.size();
-    if (!ch.writing && !write_error(ch) && n > 0 && ch.writes_done == ch.writes_queued && n <= ch.remote_window &&
-        n <= ch.remote_max_packet && ref->session->impl_->send_data_owned(ref->st, data)) {
+    if (!ch.writing && !write_error(ch) && fits_one_frame(ch, n) && ref->session->impl_->send_data_owned(ref->st, data)) {
         ch.remote_window -= static_cast<std::uint32_t>(n);
         co_return Result<void>{};
     }
@@ -143,8 +147,7 @@ Task<Result<void>> Channel::write(std::span<const std::byte> data) {
             co_await ch.write_ev.wait();
             continue;
         }
-        if (ch.writes_done == ch.writes_queued && data.size() <= ch.remote_window &&
-            data.size() <= ch.remote_max_packet && d.send_data_copy(st, data)) {
+        if (fits_one_frame(ch, data.size()) && d.send_data_copy(st, data)) {
             ch.remote_window -= static_cast<std::uint32_t>(data.size());
             co_return Result<void>{};  // copied: nothing of the caller's buffer is referenced
         }

@@ -57,7 +57,8 @@ struct ChannelState {
     Event write_ev;  // window, CONFIRM/FAILURE, write completion, CLOSE, session end
     std::uint64_t writes_queued = 0, writes_done = 0;  // DATA frames pointing into a writer's buffer
     std::uint32_t owned_queued = 0;                    // DATA frames whose payload the queue owns
-    std::uint32_t frames_queued = 0;                   // DATA frames queued, of either kind
+    // DATA frames queued, of either kind (referenced frames complete in order).
+    std::uint64_t data_queued() const { return owned_queued + (writes_queued - writes_done); }
     bool reading = false, writing = false;
     bool manual_credit = false;
     bool abandoned = false;   // the opener gave up before CONFIRM: close on arrival

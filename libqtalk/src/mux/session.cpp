@@ -147,33 +147,39 @@ void Session::Impl::send_data(const std::shared_ptr<ChannelState>& ch, std::span
         frame::Data{ch->remote_id, payload}, std::span<std::byte, frame::max_header_size>(f.hdr)));
     f.payload = payload;
     f.ch = ch;
+    if (ch->data_queued() == 0) ++sending_channels;
     f.seq = ++ch->writes_queued;
-    if (ch->frames_queued++ == 0) ++sending_channels;
     outq.push_back(std::move(f));
     out_ready.notify();
 }
 
 bool Session::Impl::send_data_copy(const std::shared_ptr<ChannelState>& ch, std::span<const std::byte> payload) {
-    if (payload.size() > max_copied_write || !may_own(*ch) || owned_bytes + payload.size() > max_owned_bytes)
-        return false;
-    Chunk copy(payload);
-    return send_data_owned(ch, copy);
+    if (payload.size() > max_copied_write || !may_own(*ch, payload.size())) return false;
+    queue_owned(ch, Chunk(payload));
+    return true;
+}
+
+bool Session::Impl::send_data_owned(const std::shared_ptr<ChannelState>& ch, Chunk& payload) {
+    if (!may_own(*ch, payload.size())) return false;
+    queue_owned(ch, std::move(payload));
+    return true;
 }
 
 // While other channels also have data queued, one owned payload per channel: a channel that got
 // a share of the budget must not get ahead of the others (fairness). Alone, a channel may use
 // the whole budget, so a single bulk writer keeps several frames in each transport write.
-bool Session::Impl::may_own(const ChannelState& ch) const {
-    return ch.owned_queued == 0 || sending_channels == 1;  // it has one queued: it is the only one
+// Past the budget only while nothing else is owned: a handed-over payload exists either way
+// (copies are at most max_copied_write, well inside the budget).
+bool Session::Impl::may_own(const ChannelState& ch, std::size_t n) const {
+    const bool fair = ch.owned_queued == 0 || sending_channels == 1;  // it has one queued: it is the only one
+    return fair && (owned_bytes == 0 || owned_bytes + n <= max_owned_bytes);
 }
 
-bool Session::Impl::send_data_owned(const std::shared_ptr<ChannelState>& ch, Chunk& payload) {
-    // Past the budget only while nothing else is owned: the payload exists already either way.
-    if (!may_own(*ch) || (owned_bytes != 0 && owned_bytes + payload.size() > max_owned_bytes)) return false;
+void Session::Impl::queue_owned(const std::shared_ptr<ChannelState>& ch, Chunk payload) {
+    if (ch->data_queued() == 0) ++sending_channels;
+    ++ch->owned_queued;
     OutFrame f;
     f.ch = ch;
-    ++ch->owned_queued;
-    if (ch->frames_queued++ == 0) ++sending_channels;
     f.owned = std::move(payload);
     f.payload = f.owned.span();  // the storage does not move with the OutFrame
     f.hdr_len = static_cast<std::uint8_t>(frame::encode_header(
@@ -181,7 +187,6 @@ bool Session::Impl::send_data_owned(const std::shared_ptr<ChannelState>& ch, Chu
     owned_bytes += f.payload.size();
     outq.push_back(std::move(f));
     out_ready.notify();
-    return true;
 }
 
 Task<void> Session::Impl::write_loop() {
@@ -225,7 +230,7 @@ Task<void> Session::Impl::write_loop() {
                 f.ch->write_ev.notify();
             }
             if (f.ch) {
-                if (--f.ch->frames_queued == 0) --sending_channels;
+                if (f.ch->data_queued() == 0) --sending_channels;
             } else {
                 control_bytes -= f.grant_for != no_channel ? frame::window_adjust_size : f.hdr_len;
             }

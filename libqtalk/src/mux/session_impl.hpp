@@ -54,7 +54,7 @@ struct Session::Impl {
     std::deque<OutFrame> outq;
     std::size_t control_bytes = 0;  // queued non-DATA bytes, bounded (peer must read them)
     std::size_t owned_bytes = 0;    // copied DATA payloads queued, bounded by max_owned_bytes
-    std::size_t sending_channels = 0;  // channels with DATA queued (ChannelState::frames_queued > 0)
+    std::size_t sending_channels = 0;  // channels with DATA queued (ChannelState::data_queued() > 0)
     detail::Event out_ready;
 
     std::deque<std::shared_ptr<detail::ChannelState>> backlog;
@@ -76,7 +76,8 @@ struct Session::Impl {
     bool send_data_copy(const std::shared_ptr<detail::ChannelState>& ch, std::span<const std::byte> payload);
     // Queues `payload` itself (moved from only when accepted); false if the budget is used up.
     bool send_data_owned(const std::shared_ptr<detail::ChannelState>& ch, Chunk& payload);
-    bool may_own(const detail::ChannelState& ch) const;
+    bool may_own(const detail::ChannelState& ch, std::size_t n) const;
+    void queue_owned(const std::shared_ptr<detail::ChannelState>& ch, Chunk payload);
     void teardown(std::error_code why, std::uint32_t channel = UINT32_MAX);
     Task<void> write_loop();
     Channel make_handle(std::shared_ptr<detail::ChannelState> st);
