@@ -32,6 +32,15 @@ awaitable<void> pause(std::chrono::milliseconds d) {
     co_await t.async_wait(boost::asio::use_awaitable);
 }
 
+// One read_some with a 64 KiB buffer in the background; returns once it waits with the buffer lent.
+awaitable<void> start_waiting_read(io_context& io, mux::Channel ch, std::optional<Result<std::size_t>>& result) {
+    boost::asio::co_spawn(io, [&result, ch]() mutable -> awaitable<void> {
+        std::vector<std::byte> buf(64 * 1024);
+        result = co_await ch.read_some(buf);
+    }, boost::asio::detached);
+    co_await pause(20ms);
+}
+
 // Accepts channel `peer_id` from the raw peer; returns the channel and our id for it.
 awaitable<std::pair<mux::Channel, std::uint32_t>> accept_from(mux::Session& s, RawPeer& peer, std::uint32_t peer_id) {
     co_await peer.send(f::Open{peer_id, 1u << 30, 1u << 24});
@@ -95,11 +104,7 @@ TEST(MuxDirectRead, LocalCloseWaitsForThePartlyReadPayloadThenTheSessionGoesOn) 
         auto [s, peer] = session_with_raw_peer(io.get_executor());
         auto [ch, id] = co_await accept_from(*s, *peer, 4);
         std::optional<Result<std::size_t>> result;
-        boost::asio::co_spawn(io, [&, ch = ch]() mutable -> awaitable<void> {
-            std::vector<std::byte> buf(64 * 1024);
-            result = co_await ch.read_some(buf);
-        }, boost::asio::detached);
-        co_await pause(20ms);
+        co_await start_waiting_read(io, ch, result);
         auto payload = pattern(60000, 4);
         auto frame = data_frame(id, payload);
         co_await peer->send_bytes(std::span(frame).first(100));  // header + 91 payload bytes
@@ -130,11 +135,7 @@ TEST(MuxDirectRead, SessionEndDuringAPartlyReadPayloadFailsTheReader) {
         auto [s, peer] = session_with_raw_peer(io.get_executor());
         auto [ch, id] = co_await accept_from(*s, *peer, 6);
         std::optional<Result<std::size_t>> result;
-        boost::asio::co_spawn(io, [&, ch = ch]() mutable -> awaitable<void> {
-            std::vector<std::byte> buf(64 * 1024);
-            result = co_await ch.read_some(buf);
-        }, boost::asio::detached);
-        co_await pause(20ms);
+        co_await start_waiting_read(io, ch, result);
         auto frame = data_frame(id, pattern(60000, 6));
         co_await peer->send_bytes(std::span(frame).first(5000));
         co_await pause(20ms);
