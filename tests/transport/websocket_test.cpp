@@ -75,6 +75,26 @@ void accept_into(io_context& io, transport::Listener& l, std::unique_ptr<transpo
     }, net::detached);
 }
 
+// A ws listener, the server stream it accepted and a raw Beast client connected to it; ok()
+// is false (after a failed expectation) if either side did not connect. Heap-allocated: the
+// background accept writes into it.
+struct RawConnection {
+    std::unique_ptr<transport::Listener> listener;
+    std::unique_ptr<transport::Stream> server;
+    RawClient raw;
+    bool ok() const { return raw.ws && server; }
+};
+awaitable<std::unique_ptr<RawConnection>> raw_connection(io_context& io) {
+    auto c = std::make_unique<RawConnection>();
+    c->listener = std::move(*transport::listen(io.get_executor(), "ws://127.0.0.1:0/"));
+    accept_into(io, *c->listener, c->server);
+    c->raw = co_await raw_client(c->listener->url());
+    EXPECT_TRUE(c->raw.ws);
+    auto* conn = c.get();
+    EXPECT_TRUE(co_await eventually([conn] { return conn->server != nullptr; }));
+    co_return c;
+}
+
 std::vector<std::byte> pattern(std::size_t n, unsigned seed) {
     std::vector<std::byte> v(n);
     std::mt19937 rng(seed);
@@ -191,13 +211,10 @@ TEST(TransportWebSocket, ListenDialExchangeBytesBothWays) {
 
 TEST(TransportWebSocket, EachWriteArrivesAsOneBinaryMessage) {
     run_async([](io_context& io) -> awaitable<void> {
-        auto l = std::move(*transport::listen(io.get_executor(), "ws://127.0.0.1:0/"));
-        std::unique_ptr<transport::Stream> server;
-        accept_into(io, *l, server);
-        auto raw = co_await raw_client(l->url());
-        EXPECT_TRUE(raw.ws);
-        EXPECT_TRUE(co_await eventually([&] { return server != nullptr; }));
-        if (!raw.ws || !server) co_return;
+        auto conn = co_await raw_connection(io);
+        if (!conn->ok()) co_return;
+        auto& server = conn->server;
+        auto& raw = conn->raw;
 
         auto head = bytes_of("qmux header|"), tail = bytes_of("payload");
         auto big = pattern(1 << 20, 3);
@@ -229,12 +246,10 @@ TEST(TransportWebSocket, EachWriteArrivesAsOneBinaryMessage) {
 
 TEST(TransportWebSocket, ReadsReturnAnySplitOfAllPayloadsTextIncluded) {
     run_async([](io_context& io) -> awaitable<void> {
-        auto l = std::move(*transport::listen(io.get_executor(), "ws://127.0.0.1:0/"));
-        std::unique_ptr<transport::Stream> server;
-        accept_into(io, *l, server);
-        auto raw = co_await raw_client(l->url());
-        EXPECT_TRUE(co_await eventually([&] { return server != nullptr; }));
-        if (!raw.ws || !server) co_return;
+        auto conn = co_await raw_connection(io);
+        if (!conn->ok()) co_return;
+        auto& server = conn->server;
+        auto& raw = conn->raw;
 
         struct Msg {
             std::vector<std::byte> payload;
@@ -262,12 +277,10 @@ TEST(TransportWebSocket, ReadsReturnAnySplitOfAllPayloadsTextIncluded) {
 
 TEST(TransportWebSocket, CloseTwiceWithReadPendingEndsTheReadWithNormalClose) {
     run_async([](io_context& io) -> awaitable<void> {
-        auto l = std::move(*transport::listen(io.get_executor(), "ws://127.0.0.1:0/"));
-        std::unique_ptr<transport::Stream> server;
-        accept_into(io, *l, server);
-        auto raw = co_await raw_client(l->url());
-        EXPECT_TRUE(co_await eventually([&] { return server != nullptr; }));
-        if (!raw.ws || !server) co_return;
+        auto conn = co_await raw_connection(io);
+        if (!conn->ok()) co_return;
+        auto& server = conn->server;
+        auto& raw = conn->raw;
 
         std::optional<std::error_code> read_end;
         net::co_spawn(io, [&]() -> awaitable<void> {
@@ -290,12 +303,10 @@ TEST(TransportWebSocket, CloseTwiceWithReadPendingEndsTheReadWithNormalClose) {
 
 TEST(TransportWebSocket, CloseDropsASilentPeerAfterTheGracePeriod) {
     run_async([](io_context& io) -> awaitable<void> {
-        auto l = std::move(*transport::listen(io.get_executor(), "ws://127.0.0.1:0/"));
-        std::unique_ptr<transport::Stream> server;
-        accept_into(io, *l, server);
-        auto raw = co_await raw_client(l->url());  // never reads, so never answers the close
-        EXPECT_TRUE(co_await eventually([&] { return server != nullptr; }));
-        if (!raw.ws || !server) co_return;
+        auto conn = co_await raw_connection(io);
+        if (!conn->ok()) co_return;
+        auto& server = conn->server;
+        auto& raw = conn->raw;  // never reads, so never answers the close
 
         bool read_done = false;
         net::co_spawn(io, [&]() -> awaitable<void> {
@@ -318,12 +329,10 @@ TEST(TransportWebSocket, CloseDropsASilentPeerAfterTheGracePeriod) {
 
 TEST(TransportWebSocket, DestroyingTheStreamWithAReadPendingIsSafe) {
     run_async([](io_context& io) -> awaitable<void> {
-        auto l = std::move(*transport::listen(io.get_executor(), "ws://127.0.0.1:0/"));
-        std::unique_ptr<transport::Stream> server;
-        accept_into(io, *l, server);
-        auto raw = co_await raw_client(l->url());
-        EXPECT_TRUE(co_await eventually([&] { return server != nullptr; }));
-        if (!raw.ws || !server) co_return;
+        auto conn = co_await raw_connection(io);
+        if (!conn->ok()) co_return;
+        auto& server = conn->server;
+        auto& raw = conn->raw;
 
         bool read_failed = false;
         auto* s = server.get();
@@ -530,13 +539,10 @@ TEST(TransportWebSocket, DialSendsOriginLikeTheGoClientAndNoSubprotocol) {
 
 TEST(TransportWebSocket, AbruptResetEndsTheServerStreamPromptly) {
     run_async([](io_context& io) -> awaitable<void> {
-        auto l = std::move(*transport::listen(io.get_executor(), "ws://127.0.0.1:0/"));
-        std::unique_ptr<transport::Stream> server;
-        accept_into(io, *l, server);
-        auto client = co_await raw_client(l->url());
-        EXPECT_TRUE(client.ws);
-        EXPECT_TRUE(co_await eventually([&] { return server != nullptr; }));
-        if (!client.ws || !server) co_return;
+        auto conn = co_await raw_connection(io);
+        if (!conn->ok()) co_return;
+        auto& server = conn->server;
+        auto& client = conn->raw;
         auto& sock = beast::get_lowest_layer(*client.ws).socket();
         sock.set_option(net::socket_base::linger(true, 0));  // RST on close
         sock.close();
