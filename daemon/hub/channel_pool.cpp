@@ -64,7 +64,6 @@ Task<void> watch(std::weak_ptr<State> weak, SessionId id, std::uint64_t generati
 
 Task<void> open_spare(std::weak_ptr<State> weak, SessionId id, std::uint64_t generation,
                       std::chrono::milliseconds timeout) {
-    using namespace net::experimental::awaitable_operators;
     // Start once the current handler is done: a routed call takes a spare and refills before it
     // forwards the call, and the OPEN should go out behind the call (same transport write),
     // so the provider reads the call first and its CONFIRM travels with the reply.
@@ -76,11 +75,9 @@ Task<void> open_spare(std::weak_ptr<State> weak, SessionId id, std::uint64_t gen
     std::optional<Channel> ch;
     std::string failure = "session closed";
     if (session) {
-        net::steady_timer timer(ex, timeout);
-        auto opened = co_await (session->open() || timer.async_wait(net::as_tuple(net::use_awaitable)));
-        if (opened.index() == 0 && std::get<0>(opened)) ch = std::move(*std::get<0>(opened));
-        else failure = opened.index() != 0 ? "timeout" : std::get<0>(opened).error().message();
-        session.reset();  // the pool never keeps a session alive
+        auto opened = co_await open_provider_channel(std::move(session), timeout);  // the pool keeps no session alive
+        if (opened) ch = std::move(*opened);
+        else failure = open_failure_reason(opened.error());
     }
     auto st = weak.lock();
     auto* e = st ? st->find(id, generation) : nullptr;
@@ -102,6 +99,18 @@ Task<void> open_spare(std::weak_ptr<State> weak, SessionId id, std::uint64_t gen
 }
 
 }  // namespace
+
+Task<qtalk::Result<Channel>> open_provider_channel(std::shared_ptr<Session> session, std::chrono::milliseconds timeout) {
+    using namespace net::experimental::awaitable_operators;
+    net::steady_timer timer(session->get_executor(), timeout);
+    auto opened = co_await (session->open() || timer.async_wait(net::as_tuple(net::use_awaitable)));
+    if (opened.index() != 0) co_return std::make_error_code(std::errc::timed_out);
+    co_return std::move(std::get<0>(opened));
+}
+
+std::string open_failure_reason(std::error_code ec) {
+    return ec == std::errc::timed_out ? "timeout" : ec.message();
+}
 
 ChannelPool::ChannelPool(net::any_io_executor ex) : state_(std::make_shared<State>()) { state_->ex = std::move(ex); }
 

@@ -4,7 +4,6 @@
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
-#include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
@@ -206,7 +205,6 @@ Task<void> Hub::handle_call(SessionId from, Channel ch) {
 }
 
 Task<void> Hub::route(SessionId from, Channel ch, Intake in) {
-    using namespace net::experimental::awaitable_operators;
     auto fail = [&](std::string msg, bool read_args) -> Task<void> {
         ++stats_.errors;
         ch.grant(static_cast<std::uint32_t>(in.header.size()));
@@ -226,17 +224,14 @@ Task<void> Hub::route(SessionId from, Channel ch, Intake in) {
     // A spare channel saves the OPEN/CONFIRM round trip; without one, open a channel now.
     auto out = pool_.take(target->provider);
     if (!out) {
-        auto provider = it->second.session;
-        net::steady_timer timer(ex_, opts_.provider_open_timeout);
-        auto opened = co_await (provider->open() || timer.async_wait(net::as_tuple(net::use_awaitable)));
-        if (opened.index() != 0 || !std::get<0>(opened)) {
+        auto opened = co_await open_provider_channel(it->second.session, opts_.provider_open_timeout);
+        if (!opened) {
             qtalk::log::get("router")->info("provider unavailable session={} service={} provider={} reason={}", from,
-                                            target->name, target->provider,
-                                            opened.index() != 0 ? "timeout" : std::get<0>(opened).error().message());
+                                            target->name, target->provider, open_failure_reason(opened.error()));
             co_await fail(provider_unavailable(), true);
             co_return;
         }
-        out = std::move(*std::get<0>(opened));
+        out = std::move(*opened);
     }
     pool_.refill(target->provider, opts_.provider_spare_channels, opts_.provider_open_timeout);
     ++stats_.calls_routed;
