@@ -2,12 +2,11 @@
 // watch per spare that drops it as soon as the provider closes it.
 #include "hub/channel_pool.hpp"
 
-#include <boost/asio/as_tuple.hpp>
+#include <utility>
+
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
-#include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/post.hpp>
-#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
 #include "qtalk/log.hpp"
@@ -75,7 +74,7 @@ Task<void> open_spare(std::weak_ptr<State> weak, SessionId id, std::uint64_t gen
     std::optional<Channel> ch;
     std::string failure = "session closed";
     if (session) {
-        auto opened = co_await open_provider_channel(std::move(session), timeout);  // the pool keeps no session alive
+        auto opened = co_await std::exchange(session, nullptr)->open(timeout);  // the pool keeps no session alive
         if (opened) ch = std::move(*opened);
         else failure = open_failure_reason(opened.error());
     }
@@ -100,16 +99,8 @@ Task<void> open_spare(std::weak_ptr<State> weak, SessionId id, std::uint64_t gen
 
 }  // namespace
 
-Task<qtalk::Result<Channel>> open_provider_channel(std::shared_ptr<Session> session, std::chrono::milliseconds timeout) {
-    using namespace net::experimental::awaitable_operators;
-    net::steady_timer timer(session->get_executor(), timeout);
-    auto opened = co_await (session->open() || timer.async_wait(net::as_tuple(net::use_awaitable)));
-    if (opened.index() != 0) co_return std::make_error_code(std::errc::timed_out);
-    co_return std::move(std::get<0>(opened));
-}
-
 std::string open_failure_reason(std::error_code ec) {
-    return ec == std::errc::timed_out ? "timeout" : ec.message();
+    return ec == qtalk::mux::Errc::open_timeout ? "timeout" : ec.message();
 }
 
 ChannelPool::ChannelPool(net::any_io_executor ex) : state_(std::make_shared<State>()) { state_->ex = std::move(ex); }

@@ -18,10 +18,7 @@
 
 namespace qtalkd {
 
-// Opens a channel to a provider session, giving up after `timeout` (std::errc::timed_out).
-qtalk::mux::Task<qtalk::Result<qtalk::mux::Channel>> open_provider_channel(std::shared_ptr<qtalk::mux::Session> session,
-                                                                           std::chrono::milliseconds timeout);
-// For log lines: "timeout", or the error's message.
+// For log lines of a failed provider open: "timeout", or the error's message.
 std::string open_failure_reason(std::error_code ec);
 
 class ChannelPool {

@@ -224,7 +224,7 @@ Task<void> Hub::route(SessionId from, Channel ch, Intake in) {
     // A spare channel saves the OPEN/CONFIRM round trip; without one, open a channel now.
     auto out = pool_.take(target->provider);
     if (!out) {
-        auto opened = co_await open_provider_channel(it->second.session, opts_.provider_open_timeout);
+        auto opened = co_await it->second.session->open(opts_.provider_open_timeout);
         if (!opened) {
             qtalk::log::get("router")->info("provider unavailable session={} service={} provider={} reason={}", from,
                                             target->name, target->provider, open_failure_reason(opened.error()));

@@ -2,6 +2,7 @@
 // Touched only on the session's executor. Windows: `remote_window` is our send credit,
 // `recv_credit` what the peer may still send; rx never holds more than the advertised window.
 #pragma once
+#include <chrono>
 #include <cstdint>
 #include <deque>
 #include <span>
@@ -29,6 +30,9 @@ struct ChannelState {
     bool close_in_opening = false;  // CLOSE arrived before CONFIRM (§2.4)
     bool eof_sent = false, eof_received = false;
     bool open_failed = false;
+    bool open_timed_out = false;
+    // A timed open()'s deadline (max: none); the session's open timer enforces it.
+    std::chrono::steady_clock::time_point open_deadline = std::chrono::steady_clock::time_point::max();
     bool session_dead = false;
 
     std::uint32_t remote_window = 0, remote_max_packet = 0;

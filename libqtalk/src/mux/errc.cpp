@@ -11,6 +11,7 @@ QTALK_DEFINE_ERRC(mux, {
     case Errc::write_after_eof: return "write after EOF";
     case Errc::busy: return "another operation is pending on this channel";
     case Errc::too_many_channels: return "too many channels";
+    case Errc::open_timeout: return "channel open timed out";
     case Errc::unknown_channel: return "frame for a channel that was never opened";
     case Errc::window_exceeded: return "peer wrote beyond the granted window";
     case Errc::packet_too_large: return "DATA exceeds the maximum packet size";

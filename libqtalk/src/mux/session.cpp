@@ -33,7 +33,7 @@ constexpr std::size_t read_buffer_size = 512;
 
 Session::Impl::Impl(Session& s, std::unique_ptr<transport::Stream> st, Options o)
     : self(s), stream(std::move(st)), ex(stream->get_executor()), opts(std::move(o)), log(qtalk::log::get("mux")),
-      out_ready(ex), accept_ready(ex), closed_ev(ex), rbuf(read_buffer_size) {
+      out_ready(ex), open_timer(ex), accept_ready(ex), closed_ev(ex), rbuf(read_buffer_size) {
     if (opts.name.empty()) opts.name = stream->peer().transport;
 }
 
@@ -87,14 +87,25 @@ void Session::set_acceptor(std::function<void(Channel)> fn) {
 }
 
 Task<Result<Channel>> Session::open() {
-    auto& d = *impl_;
-    auto self = shared_from_this();
+    return open_until(shared_from_this(), std::chrono::steady_clock::time_point::max());
+}
+
+Task<Result<Channel>> Session::open(std::chrono::milliseconds timeout) {
+    return open_until(shared_from_this(), std::chrono::steady_clock::now() + timeout);
+}
+
+Task<Result<Channel>> Session::open_until(std::shared_ptr<Session> self, std::chrono::steady_clock::time_point deadline) {
+    auto& d = *self->impl_;
     if (d.closed) co_return Errc::session_closed;
     if (d.channels.size() >= d.opts.max_channels) co_return Errc::too_many_channels;
     auto st = std::make_shared<ChannelState>(d.ex, d.channels.allocate(), true);
     d.channels.insert(st);
     d.send(frame::Open{st->local_id, d.opts.window, d.opts.max_packet});
     st->recv_credit = d.opts.window;
+    if (deadline != std::chrono::steady_clock::time_point::max()) {
+        st->open_deadline = deadline;
+        d.watch_open_deadline(deadline);
+    }
     // If this coroutine is cancelled (e.g. an open timeout) the channel must not linger:
     // a later CONFIRM is answered with CLOSE at once.
     struct Abandon {
@@ -107,11 +118,45 @@ Task<Result<Channel>> Session::open() {
             else d->local_close(*st);
         }
     } guard{st.get(), &d};
-    while (st->phase == detail::Phase::opening && !st->open_failed && !st->session_dead) co_await st->write_ev.wait();
+    while (st->phase == detail::Phase::opening && !st->open_failed && !st->session_dead && !st->open_timed_out)
+        co_await st->write_ev.wait();
+    if (st->open_timed_out && st->phase == detail::Phase::opening) co_return Errc::open_timeout;  // guard abandons it
     guard.done = true;
     if (st->open_failed) co_return Errc::open_refused;
     if (st->session_dead) co_return Errc::session_closed;
     co_return d.make_handle(std::move(st));
+}
+
+void Session::Impl::watch_open_deadline(std::chrono::steady_clock::time_point deadline) {
+    if (deadline >= open_timer_at || closed) return;
+    open_timer_at = deadline;
+    open_timer.expires_at(deadline);  // cancels a wait for a later deadline
+    // Aborted: re-armed or torn down. The weak reference covers a completion already queued
+    // when the session went away.
+    open_timer.async_wait([w = self.weak_from_this()](boost::system::error_code ec) {
+        auto s = w.lock();
+        if (!ec && s && !s->impl_->closed) s->impl_->expire_opens();
+    });
+}
+
+// Fails the timed opens whose deadline passed and re-arms for the earliest one left. Runs once
+// per deadline reached, not per open: with one timeout for all opens that is rare.
+void Session::Impl::expire_opens() {
+    using clock = std::chrono::steady_clock;
+    open_timer_at = clock::time_point::max();
+    auto now = clock::now();
+    auto next = clock::time_point::max();
+    channels.for_each([&](ChannelState& ch) {
+        if (ch.phase != detail::Phase::opening || ch.open_deadline == clock::time_point::max()) return;
+        if (ch.open_deadline <= now) {
+            ch.open_deadline = clock::time_point::max();
+            ch.open_timed_out = true;
+            ch.write_ev.notify();
+        } else {
+            next = std::min(next, ch.open_deadline);
+        }
+    });
+    if (next != clock::time_point::max()) watch_open_deadline(next);
 }
 
 Task<Result<Channel>> Session::accept() {
@@ -255,6 +300,7 @@ void Session::Impl::teardown(std::error_code why, std::uint32_t channel) {
         log->warn("session closed session={} remote={} reason=\"{}\" bytes_in={} bytes_out={}", opts.name,
                   stream->peer().remote, why.message(), stats.bytes_in, stats.bytes_out);
     stream->close();
+    open_timer.cancel();
     channels.for_each([](ChannelState& ch) {
         ch.session_dead = true;
         ch.read_ev.notify();

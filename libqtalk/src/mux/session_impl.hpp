@@ -8,6 +8,7 @@
 #include <optional>
 #include <vector>
 
+#include <boost/asio/steady_timer.hpp>
 #include <spdlog/logger.h>
 
 #include "mux/channel_state.hpp"
@@ -57,6 +58,10 @@ struct Session::Impl {
     std::size_t sending_channels = 0;  // channels with DATA queued (ChannelState::data_queued() > 0)
     detail::Event out_ready;
 
+    // One timer for every timed open: armed for the earliest deadline of a channel being opened.
+    boost::asio::steady_timer open_timer;
+    std::chrono::steady_clock::time_point open_timer_at = std::chrono::steady_clock::time_point::max();
+
     std::deque<std::shared_ptr<detail::ChannelState>> backlog;
     detail::Event accept_ready;
     std::function<void(Channel)> acceptor;
@@ -86,6 +91,8 @@ struct Session::Impl {
     void grant(detail::ChannelState& ch, std::uint32_t n);
     static bool may_grant(const detail::ChannelState& ch);
     void encode_grant(OutFrame& f);
+    void watch_open_deadline(std::chrono::steady_clock::time_point deadline);
+    void expire_opens();
 
     // read_loop.cpp
     Task<void> read_loop();

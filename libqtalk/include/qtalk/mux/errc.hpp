@@ -14,6 +14,7 @@ enum class Errc {
     write_after_eof,       // this side already sent EOF
     busy,                  // another write/read is already pending on this channel
     too_many_channels,     // local channel limit reached
+    open_timeout,          // no CONFIRM/FAILURE within the open timeout
     // protocol violations by the peer (fatal for the session)
     unknown_channel,       // a frame for an id never allocated
     window_exceeded,       // DATA beyond the granted window

@@ -4,6 +4,7 @@
 // stream's; use a strand or a single-threaded io_context). Application coroutines that use
 // them are co_spawned there.
 #pragma once
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -105,6 +106,10 @@ public:
     boost::asio::any_io_executor get_executor() const;
 
     Task<Result<Channel>> open();
+    // As open(), but gives up with Errc::open_timeout when no CONFIRM/FAILURE arrives within
+    // `timeout`; a CONFIRM arriving later is answered with CLOSE. One timer per session serves
+    // every timed open.
+    Task<Result<Channel>> open(std::chrono::milliseconds timeout);
     // Waits for the next channel the peer opens. Not usable together with set_acceptor().
     Task<Result<Channel>> accept();
     // Delivers every channel the peer opens to `fn` immediately, instead of accept().
@@ -127,6 +132,8 @@ public:
 
 private:
     explicit Session(std::unique_ptr<transport::Stream> stream, Options opts);
+    static Task<Result<Channel>> open_until(std::shared_ptr<Session> self,
+                                            std::chrono::steady_clock::time_point deadline);
     friend class Channel;
     std::unique_ptr<Impl> impl_;
 };
