@@ -4,6 +4,8 @@
 
 #include <random>
 
+#include <boost/asio/experimental/awaitable_operators.hpp>
+
 #include "support/async.hpp"
 #include "support/hex.hpp"
 #include "support/mux_pair.hpp"
@@ -192,6 +194,40 @@ TEST(MuxSession, SessionCloseFailsPendingOperations) {
         EXPECT_EQ((co_await a->open()).error(), make_error_code(mux::Errc::session_closed));
         EXPECT_TRUE(co_await eventually([&] { return b->is_closed(); }));  // peer sees the transport end
         EXPECT_EQ((co_await in.write(bytes_of("x"))).error(), make_error_code(mux::Errc::session_closed));
+    });
+}
+
+// Waits honour per-operation cancellation: a read raced against a timer with `||` ends when the
+// timer fires, and the channel reads normally afterwards (nothing stays lent or pending).
+TEST(MuxSession, ReadCancelledByAnAwaitableOperatorLeavesTheChannelUsable) {
+    run_async([](io_context& io) -> awaitable<void> {
+        using namespace boost::asio::experimental::awaitable_operators;
+        auto [a, b] = session_pair(io.get_executor());
+        auto ch = *co_await a->open();
+        auto in = *co_await b->accept();
+        std::array<std::byte, 64> buf;
+        for (int round = 0; round < 3; ++round) {
+            boost::asio::steady_timer t(io, 30ms);
+            auto t0 = std::chrono::steady_clock::now();
+            auto r = co_await (in.read_some(buf) || t.async_wait(boost::asio::use_awaitable));
+            EXPECT_EQ(r.index(), 1u) << "the timer wins: nothing was sent";
+            EXPECT_LT(std::chrono::steady_clock::now() - t0, 3s);
+        }
+        EXPECT_TRUE(co_await ch.write(bytes_of("abc")));
+        auto n = co_await in.read_some(buf);
+        EXPECT_TRUE(n) << n.error().message();
+        EXPECT_EQ(n ? *n : 0, 3u);
+        // Data arriving while a read waits inside `||` completes that read.
+        boost::asio::co_spawn(io, [ch]() mutable -> awaitable<void> {
+            co_await sleep_for(20ms);
+            (void)co_await ch.write(bytes_of("later"));
+        }, boost::asio::detached);
+        boost::asio::steady_timer t(io, 5s);
+        auto r = co_await (in.read_some(buf) || t.async_wait(boost::asio::use_awaitable));
+        EXPECT_EQ(r.index(), 0u);
+        auto* got = std::get_if<0>(&r);
+        EXPECT_TRUE(got && *got && **got == 5u);
+        a->close();
     });
 }
 

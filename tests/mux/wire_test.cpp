@@ -233,6 +233,73 @@ TEST(MuxWire, OpenFailureFailsOpen) {
     });
 }
 
+// A timed open gives up on a silent peer; the CONFIRM that comes later is answered with CLOSE,
+// and the session goes on working.
+TEST(MuxWire, TimedOpenGivesUpAndClosesALateConfirm) {
+    run_async([](io_context& io) -> awaitable<void> {
+        auto [s, peer] = session_with_raw_peer(io.get_executor());
+        std::optional<Result<mux::Channel>> ch;
+        auto t0 = std::chrono::steady_clock::now();
+        std::chrono::steady_clock::duration took{};
+        boost::asio::co_spawn(io, [&, s = s]() -> awaitable<void> {
+            ch = co_await s->open(std::chrono::milliseconds(50));
+            took = std::chrono::steady_clock::now() - t0;
+        }, boost::asio::detached);
+        auto open = co_await expect_next<f::Open>(*peer);
+        EXPECT_TRUE(co_await eventually([&] { return ch.has_value(); }));
+        EXPECT_EQ(ch->error(), make_error_code(mux::Errc::open_timeout));
+        EXPECT_GE(took, std::chrono::milliseconds(50));
+        EXPECT_LT(took, std::chrono::seconds(3));
+        co_await peer->send(f::OpenConfirm{open.sender, 9, 1000, 1u << 24});
+        EXPECT_EQ(co_await expect_next<f::Close>(*peer), (f::Close{9}));
+        // The session still opens channels.
+        std::optional<Result<mux::Channel>> again;
+        boost::asio::co_spawn(io, [&, s = s]() -> awaitable<void> { again = co_await s->open(std::chrono::seconds(5)); },
+                              boost::asio::detached);
+        auto open2 = co_await expect_next<f::Open>(*peer);
+        co_await peer->send(f::OpenConfirm{open2.sender, 10, 1000, 1u << 24});
+        EXPECT_TRUE(co_await eventually([&] { return again.has_value(); }));
+        EXPECT_TRUE(*again);
+        EXPECT_FALSE(s->is_closed());
+        s->close();
+    });
+}
+
+// One timer serves all timed opens: a shorter timeout started later still expires first, and an
+// open confirmed in time is not failed when its deadline passes.
+TEST(MuxWire, TimedOpensExpireByTheirOwnDeadlines) {
+    run_async([](io_context& io) -> awaitable<void> {
+        auto [s, peer] = session_with_raw_peer(io.get_executor());
+        std::optional<Result<mux::Channel>> slow, fast, confirmed;
+        boost::asio::co_spawn(io, [&, s = s]() -> awaitable<void> { slow = co_await s->open(std::chrono::seconds(30)); },
+                              boost::asio::detached);
+        auto open_slow = co_await expect_next<f::Open>(*peer);
+        boost::asio::co_spawn(io, [&, s = s]() -> awaitable<void> { fast = co_await s->open(std::chrono::milliseconds(40)); },
+                              boost::asio::detached);
+        co_await expect_next<f::Open>(*peer);
+        boost::asio::co_spawn(io, [&, s = s]() -> awaitable<void> {
+            confirmed = co_await s->open(std::chrono::milliseconds(60));
+        }, boost::asio::detached);
+        auto open_confirmed = co_await expect_next<f::Open>(*peer);
+        co_await peer->send(f::OpenConfirm{open_confirmed.sender, 21, 1000, 1u << 24});
+        EXPECT_TRUE(co_await eventually([&] { return fast.has_value(); }));
+        EXPECT_EQ(fast->error(), make_error_code(mux::Errc::open_timeout));
+        EXPECT_FALSE(slow.has_value());  // its deadline is 30 s away
+        EXPECT_TRUE(confirmed.has_value() && *confirmed);
+        if (!confirmed || !*confirmed) co_return;
+        // Past the confirmed open's deadline it still carries data.
+        boost::asio::steady_timer t(io, std::chrono::milliseconds(100));
+        co_await t.async_wait(boost::asio::use_awaitable);
+        std::array<std::byte, 3> hi{std::byte{'h'}, std::byte{'i'}, std::byte{'!'}};
+        EXPECT_TRUE(co_await (*confirmed)->write(hi));
+        EXPECT_EQ(co_await expect_data(*peer, 21), std::vector<std::byte>(hi.begin(), hi.end()));
+        co_await peer->send(f::OpenConfirm{open_slow.sender, 22, 1000, 1u << 24});
+        EXPECT_TRUE(co_await eventually([&] { return slow.has_value(); }));
+        EXPECT_TRUE(*slow);
+        s->close();
+    });
+}
+
 TEST(MuxWire, BadMaxPacketInOpenIsRefused) {
     run_async([](io_context& io) -> awaitable<void> {
         auto [s, peer] = session_with_raw_peer(io.get_executor());

@@ -22,6 +22,10 @@ Task<Result<std::size_t>> Channel::read_some(std::span<std::byte> buf) {
     auto& d = *ref->session->impl_;
     if (ch.reading) co_return Errc::busy;
     Flag pending(ch.reading);
+    // A cancellable read (e.g. one side of `||`) must not lend its buffer: once cancelled it
+    // cannot wait for a transport read already filling the buffer, and must return at once.
+    auto cancellation = co_await boost::asio::this_coro::cancellation_state;
+    const bool may_lend = !cancellation.slot().is_connected();
     struct Unlend {  // the buffer is lent only while this call waits
         ChannelState& ch;
         ~Unlend() {
@@ -44,7 +48,7 @@ Task<Result<std::size_t>> Channel::read_some(std::span<std::byte> buf) {
         if (ch.eof_received || ch.close_received) co_return std::size_t{0};
         if (ch.session_dead) co_return Errc::session_closed;
         if (buf.empty()) co_return std::size_t{0};
-        ch.lent = buf;
+        if (may_lend) ch.lent = buf;
         co_await ch.read_ev.wait();
     }
     while (n < buf.size() && !ch.rx.empty()) {
