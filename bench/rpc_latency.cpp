@@ -2,6 +2,10 @@
 // direct peer-to-peer vs a raw ping-pong of 64-byte messages on the same transport, and through
 // a qtalkd process vs direct (goal: hub p50 RTT <= 1.6x direct). Caller and responder run on
 // separate threads; each sample runs for a fixed window after a warm-up; unix and tcp.
+// With 32 calls in flight everything is CPU-bound, and on a 2-core machine two endpoint threads
+// plus qtalkd are three busy threads on two cores; so x32 is measured a second time with caller
+// and responder sharing one thread (the same for raw, direct and hub), which leaves qtalkd a
+// core of its own as on a real server.
 #include <deque>
 #include <map>
 
@@ -130,6 +134,7 @@ rpc::ServeOptions serve_options(rpc::Codec codec) {
 struct Target {
     std::string name;  // "raw", "direct", "hub"
     std::string kind;
+    bool one_thread = false;  // caller and responder share the callers' loop
     rpc::Codec codec = rpc::Codec::cbor;
     std::shared_ptr<Stream> raw;
     rpc::Client client;
@@ -168,34 +173,38 @@ void run_rpc(const Config& cfg, Report& report) {
     auto server_side = std::make_shared<Side>();
     std::vector<std::shared_ptr<Target>> targets;
 
-    for (auto kind : kinds) {
+    // Targets for one transport; responders run on `rl` (la itself when one_thread).
+    auto add_targets = [&](std::string_view kind, Loop& rl, std::shared_ptr<Side> rside, bool one_thread) {
         std::string k(kind);
         {   // raw ping-pong
-            auto p = connect_pairs(cfg, kind, la, lb, 1);
+            auto p = connect_pairs(cfg, kind, la, rl, 1);
             auto t = std::make_shared<Target>();
             t->name = "raw";
             t->kind = k;
+            t->one_thread = one_thread;
             t->raw = std::move(p[0].a);
             spawn(la, [t, client_side]() -> Task<void> { client_side->streams.push_back(t->raw); co_return; }).get();
-            spawn(lb, [s = std::shared_ptr<Stream>(std::move(p[0].b)), server_side]() -> Task<void> {
-                server_side->streams.push_back(s);
+            spawn(rl, [s = std::shared_ptr<Stream>(std::move(p[0].b)), rside]() -> Task<void> {
+                rside->streams.push_back(s);
                 net::co_spawn(co_await net::this_coro::executor, raw_echo(s), net::detached);
             }).get();
             targets.push_back(t);
         }
         for (auto codec : codecs) {
-            std::string sel = std::string("echo-") + rpc::codec_name(codec) + "-" + k;
+            // One provider per name: two providers of one name would share its calls round-robin.
+            std::string sel = std::string("echo-") + rpc::codec_name(codec) + "-" + k + (one_thread ? "-1t" : "");
             {   // direct: a session pair, the responder serves every call with echo
-                auto p = connect_pairs(cfg, kind, la, lb, 1);
+                auto p = connect_pairs(cfg, kind, la, rl, 1);
                 auto t = std::make_shared<Target>();
                 t->name = "direct";
                 t->kind = k;
+                t->one_thread = one_thread;
                 t->codec = codec;
                 t->selector = sel;
-                spawn(lb, [s = std::move(p[0].b), server_side, codec]() mutable -> Task<void> {
+                spawn(rl, [s = std::move(p[0].b), rside, codec]() mutable -> Task<void> {
                     auto sess = Session::start(std::move(s));
                     rpc::serve(sess, echo_handler(), serve_options(codec));
-                    server_side->sessions.push_back(sess);
+                    rside->sessions.push_back(sess);
                     co_return;
                 }).get();
                 spawn(la, [s = std::move(p[0].a), client_side, t]() mutable -> Task<void> {
@@ -208,12 +217,12 @@ void run_rpc(const Config& cfg, Report& report) {
             }
             {   // through the hub: a provider registers `sel`, a caller calls it
                 auto url = hub->url(kind);
-                auto reg = spawn(lb, [url, server_side, codec, sel]() -> Task<void> {
+                auto reg = spawn(rl, [url, rside, codec, sel]() -> Task<void> {
                     auto ex = co_await net::this_coro::executor;
                     auto s = co_await qtalk::transport::dial(ex, url);
                     if (!s) throw std::runtime_error("dial hub: " + s.error().message());
                     auto sess = Session::start(std::move(*s));
-                    server_side->sessions.push_back(sess);
+                    rside->sessions.push_back(sess);
                     rpc::serve(sess, echo_handler(), serve_options(codec));
                     nlohmann::json args;
                     args["name"] = sel;
@@ -224,6 +233,7 @@ void run_rpc(const Config& cfg, Report& report) {
                 auto t = std::make_shared<Target>();
                 t->name = "hub";
                 t->kind = k;
+                t->one_thread = one_thread;
                 t->codec = codec;
                 t->selector = sel;
                 auto dial = spawn(la, [url, client_side, t]() -> Task<void> {
@@ -238,6 +248,10 @@ void run_rpc(const Config& cfg, Report& report) {
                 targets.push_back(t);
             }
         }
+    };
+    for (auto kind : kinds) {
+        add_targets(kind, lb, server_side, false);
+        add_targets(kind, la, client_side, true);
     }
 
     auto abort = [&] {
@@ -247,6 +261,7 @@ void run_rpc(const Config& cfg, Report& report) {
     for (int rep = 0; rep < cfg.reps; ++rep) {
         for (auto& t : targets) {
             for (int k : inflight) {
+                if (t->one_thread && k == 1) continue;  // one call in flight is not CPU-bound
                 auto now = Clock::now();
                 Window w{now + warm, now + warm + span};
                 auto f = t->raw ? spawn(la, raw_sample(t->raw, k, w)) : spawn(la, rpc_sample(t->client, t->selector, k, w));
@@ -256,19 +271,23 @@ void run_rpc(const Config& cfg, Report& report) {
     }
 
     // Rows: per transport, codec and calls in flight.
-    auto find = [&](const std::string& name, const std::string& kind, rpc::Codec codec) -> Target& {
+    auto find = [&](const std::string& name, const std::string& kind, rpc::Codec codec, bool one_thread) -> Target& {
         for (auto& t : targets)
-            if (t->name == name && t->kind == kind && (name == "raw" || t->codec == codec)) return *t;
+            if (t->name == name && t->kind == kind && t->one_thread == one_thread && (name == "raw" || t->codec == codec))
+                return *t;
         throw std::logic_error("no target");
     };
     for (auto kind : kinds) {
         std::string k(kind);
         for (auto codec : codecs) {
-            for (int n : inflight) {
-                auto raw = aggregate(find("raw", k, codec).samples[n]);
-                auto direct = aggregate(find("direct", k, codec).samples[n]);
-                auto viahub = aggregate(find("hub", k, codec).samples[n]);
-                std::string v = std::string(" [") + rpc::codec_name(codec) + " " + k + " x" + std::to_string(n) + "]";
+            for (int n : {1, 32, 0}) {  // 0: 32 in flight, endpoints on one thread
+                const bool one = n == 0;
+                const int in_flight = one ? 32 : n;
+                auto raw = aggregate(find("raw", k, codec, one).samples[in_flight]);
+                auto direct = aggregate(find("direct", k, codec, one).samples[in_flight]);
+                auto viahub = aggregate(find("hub", k, codec, one).samples[in_flight]);
+                std::string v = std::string(" [") + rpc::codec_name(codec) + " " + k + " x" + std::to_string(in_flight) +
+                                (one ? ", endpoints on one thread]" : "]");
                 auto row = [&](std::string metric, std::string unit, double value, double base, std::string label,
                                std::vector<Goal> goals) {
                     Row r;
