@@ -126,6 +126,49 @@ TEST(MuxWire, ReadGrantsCreditForConsumedBytes) {
     });
 }
 
+// A reader that empties its buffer while the next DATA payload is still arriving (its header
+// accepted) returns the credit after that payload: one WINDOW_ADJUST per two reads of a bulk
+// stream. With the peer down to half a window or less, the credit goes at once.
+awaitable<void> read_while_next_payload_arrives(std::uint32_t window, bool expect_deferred) {
+    auto ex = co_await boost::asio::this_coro::executor;
+    mux::Options o;
+    o.window = window;
+    auto [s, peer] = session_with_raw_peer(ex, o);
+    co_await peer->send(f::Open{1, 1u << 30, 1u << 24});
+    auto confirm = co_await expect_next<f::OpenConfirm>(*peer);
+    auto ch = *co_await s->accept();
+    const std::size_t n = 64 * 1024;
+    auto first = bytes_of(std::string(n, 'a')), second = bytes_of(std::string(n, 'b'));
+    std::vector<std::byte> wire;
+    f::encode(f::Data{confirm.sender, first}, wire);
+    f::encode(f::Data{confirm.sender, second}, wire);
+    const std::size_t split = wire.size() - n + 1000;  // the second header and 1000 payload bytes
+    auto in_before = s->stats().bytes_in;
+    co_await peer->send_bytes(std::span(wire).first(split));
+    EXPECT_TRUE(co_await eventually([&] { return s->stats().bytes_in - in_before == split; }));
+    std::vector<std::byte> buf(n);
+    EXPECT_EQ((co_await ch.read_some(buf)).value(), n);
+    if (expect_deferred) {
+        EXPECT_FALSE(co_await peer->next(50ms)) << "credit sent while a payload is still arriving";
+    } else {
+        EXPECT_EQ(co_await expect_next<f::WindowAdjust>(*peer), (f::WindowAdjust{1, static_cast<std::uint32_t>(n)}));
+    }
+    co_await peer->send_bytes(std::span(wire).subspan(split));
+    EXPECT_TRUE(co_await ch.read_exact(buf));
+    EXPECT_EQ(buf, second);
+    auto rest = static_cast<std::uint32_t>(expect_deferred ? 2 * n : n);
+    EXPECT_EQ(co_await expect_next<f::WindowAdjust>(*peer), (f::WindowAdjust{1, rest}));
+    s->close();
+}
+
+TEST(MuxWire, CreditForAPayloadStillArrivingLeavesWithIt) {
+    run_async([](io_context&) -> awaitable<void> { co_await read_while_next_payload_arrives(1u << 20, true); });
+}
+
+TEST(MuxWire, CreditGoesAtOnceWhenThePeerIsDownToHalfAWindow) {
+    run_async([](io_context&) -> awaitable<void> { co_await read_while_next_payload_arrives(192 * 1024, false); });
+}
+
 TEST(MuxWire, GrantsMadeBeforeTheWriterRunsLeaveAsOneAdjust) {
     run_async([](io_context& io) -> awaitable<void> {
         mux::Options o;

@@ -56,6 +56,9 @@ struct ChannelState {
         read_ev.notify();
     }
     std::size_t rx_bytes = 0;
+    // Bytes of a DATA payload whose header the read loop accepted and that are still arriving
+    // (a large payload read straight from the transport): part of the receive buffer for §2.5.
+    std::size_t incoming = 0;
 
     Event read_ev;   // data, EOF, CLOSE, session end
     Event write_ev;  // window, CONFIRM/FAILURE, write completion, CLOSE, session end

@@ -56,6 +56,7 @@ Task<void> Session::Impl::read_loop() {
                         teardown(target.error(), recipient);
                         co_return;
                     }
+                    if (*target) (*target)->incoming = len;
                     auto prefix = avail.subspan(frame::data_header_size);
                     begin = end = 0;  // the prefix is placed before anything is read into rbuf
                     auto tail = co_await read_payload(recipient, *target, len, prefix);
@@ -136,6 +137,7 @@ Task<std::optional<std::size_t>> Session::Impl::read_payload(std::uint32_t recip
         remaining -= dst.size();
         // The channel may have ended while we read; re-find it by id.
         const bool alive = dest && channels.find(recipient) == dest;
+        if (alive) dest->incoming = remaining;
         if (lend) {
             if (alive && !dest->local_closed) dest->lent_filled = dst.size();
         } else if (alive) {

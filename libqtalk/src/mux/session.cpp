@@ -333,10 +333,14 @@ void Session::Impl::local_close(ChannelState& ch) {
 }
 
 // PROTOCOL §2.5: return credit for consumed bytes at the latest when the buffer is empty,
-// and never more than we can hold (rx + credit <= window always).
+// and never more than we can hold (rx + credit <= window always). A payload still arriving
+// (its DATA header accepted) counts as buffered, so a reader that keeps up with a bulk sender
+// returns credit once per two payloads, not after every read; but once the peer is down to
+// half a window the credit goes at once, so a small window keeps the sender streaming.
 void Session::Impl::grant_credit(ChannelState& ch) {
     if (ch.consumed_ungranted == 0) return;
-    if (ch.rx_bytes != 0 && ch.consumed_ungranted < opts.window / 2) return;
+    const bool buffered = ch.rx_bytes != 0 || ch.incoming != 0;
+    if (buffered && ch.consumed_ungranted < opts.window / 2 && ch.recv_credit >= opts.window / 2) return;
     auto n = static_cast<std::uint32_t>(ch.consumed_ungranted);
     ch.consumed_ungranted = 0;
     grant(ch, n);
