@@ -28,6 +28,7 @@ const std::vector<std::pair<std::string, void (*)(const Config&, Report&)>> meas
 
 void usage(std::ostream& os) {
     os << "usage: qtalk-bench [--quick] [--reps N] [--only NAME[,NAME...]] [--json PATH]\n"
+          "       qtalk-bench --hub-load URL [SECONDS] [IN_FLIGHT] [json|cbor]\n"
           "measurements:";
     for (auto& [name, _] : measurements) os << " " << name;
     os << "\n";
@@ -56,6 +57,7 @@ std::string meta_json(const Config& cfg, double seconds) {
 int main(int argc, char** argv) {
     ::signal(SIGPIPE, SIG_IGN);
     if (argc >= 2 && std::strcmp(argv[1], "--serve-raw") == 0) return serve_raw_main(argc, argv);
+    if (argc >= 2 && std::strcmp(argv[1], "--hub-load") == 0) return hub_load_main(argc, argv);
 
     Config cfg;
     for (int i = 1; i < argc; ++i) {

@@ -16,5 +16,7 @@ void run_startup(const Config& cfg, Report& report);        // startup.cpp: exec
 
 // `qtalk-bench --serve-raw URL N` (scale.cpp): the raw-acceptor baseline process.
 int serve_raw_main(int argc, char** argv);
+// `qtalk-bench --hub-load URL [SECONDS] [IN_FLIGHT] [json|cbor]` (hub_load.cpp): echo load on a running qtalkd.
+int hub_load_main(int argc, char** argv);
 
 }  // namespace qbench

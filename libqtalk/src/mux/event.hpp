@@ -23,9 +23,21 @@ namespace qtalk::mux::detail {
 
 class Event {
 public:
+    // Something other than a coroutine that reacts to this event (a splice): called inline,
+    // after the parked waits are posted, on every notify(). One per event.
+    struct Hook {
+        virtual void on_event() = 0;
+
+    protected:
+        ~Hook() = default;
+    };
+
     explicit Event(boost::asio::any_io_executor ex) : ex_(std::move(ex)) {}
     // Pending waits complete, as after notify(): nothing stays suspended forever.
-    ~Event() { notify(); }
+    ~Event() {
+        hook_ = nullptr;
+        notify();
+    }
     Event(const Event&) = delete;
     Event& operator=(const Event&) = delete;
 
@@ -35,7 +47,7 @@ public:
                                                                                           boost::asio::use_awaitable);
     }
 
-    // Resumes every pending wait (each through a post, never inline).
+    // Resumes every pending wait (each through a post, never inline), then runs the hook.
     void notify() {
         for (auto& w : waiters_) {  // complete() only posts: nothing re-enters this loop
             if (!w.handler) continue;  // cancelled
@@ -43,7 +55,10 @@ public:
             complete(std::move(*w.handler));
         }
         waiters_.clear();
+        if (hook_) hook_->on_event();
     }
+
+    void set_hook(Hook* h) { hook_ = h; }
 
 private:
     // What `co_await wait()` parks: the suspended coroutine (Asio's handler for use_awaitable).
@@ -87,6 +102,7 @@ private:
 
     boost::asio::any_io_executor ex_;
     std::vector<Waiter> waiters_;
+    Hook* hook_ = nullptr;
     std::uint64_t next_id_ = 0;
 };
 

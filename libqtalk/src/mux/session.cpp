@@ -217,8 +217,10 @@ bool Session::Impl::send_data_owned(const std::shared_ptr<ChannelState>& ch, Chu
 // (copies are at most max_copied_write, well inside the budget).
 bool Session::Impl::may_own(const ChannelState& ch, std::size_t n) const {
     const bool fair = ch.owned_queued == 0 || sending_channels == 1;  // it has one queued: it is the only one
-    return fair && (owned_bytes == 0 || owned_bytes + n <= max_owned_bytes);
+    return fair && budget_allows(n);
 }
+
+bool Session::Impl::budget_allows(std::size_t n) const { return owned_bytes == 0 || owned_bytes + n <= max_owned_bytes; }
 
 void Session::Impl::queue_owned(const std::shared_ptr<ChannelState>& ch, Chunk payload) {
     if (ch->data_queued() == 0) ++sending_channels;
@@ -265,6 +267,7 @@ Task<void> Session::Impl::write_loop() {
             break;
         }
         stats.bytes_out += bytes;
+        const auto owned_before = owned_bytes;
         for (std::size_t i = 0; i < n; ++i) {
             auto& f = outq.front();
             if (!f.owned.empty()) {
@@ -280,6 +283,10 @@ Task<void> Session::Impl::write_loop() {
                 control_bytes -= f.grant_for != no_channel ? frame::window_adjust_size : f.hdr_len;
             }
             outq.pop_front();
+        }
+        if (owned_bytes < owned_before && !budget_waiters.empty()) {
+            auto waiting = std::exchange(budget_waiters, {});
+            for (auto* h : waiting) h->on_event();
         }
     }
 }
@@ -311,6 +318,7 @@ void Session::Impl::teardown(std::error_code why, std::uint32_t channel) {
     outq.clear();
     control_bytes = 0;
     owned_bytes = 0;
+    budget_waiters.clear();  // every splice here also hears of the end through its channels
     sending_channels = 0;
     out_ready.notify();
     accept_ready.notify();

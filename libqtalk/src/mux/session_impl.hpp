@@ -24,6 +24,14 @@ struct Channel::Ref {
     ~Ref();
 };
 
+namespace detail {
+// What mux internals (the splice) need of a Channel handle.
+struct ChannelAccess {
+    static const std::shared_ptr<ChannelState>& state(const Channel& c) { return c.ref_->st; }
+    static Session::Impl& session(const Channel& c) { return *c.ref_->session->impl_; }
+};
+}  // namespace detail
+
 inline constexpr std::uint32_t no_channel = UINT32_MAX;
 
 // One queued outbound message. DATA payloads point into the writer's buffer, which stays
@@ -57,6 +65,8 @@ struct Session::Impl {
     std::size_t owned_bytes = 0;    // copied DATA payloads queued, bounded by max_owned_bytes
     std::size_t sending_channels = 0;  // channels with DATA queued (ChannelState::data_queued() > 0)
     detail::Event out_ready;
+    // Splice directions waiting for send budget: run once the write loop has freed some.
+    std::vector<detail::Event::Hook*> budget_waiters;
 
     // One timer for every timed open: armed for the earliest deadline of a channel being opened.
     boost::asio::steady_timer open_timer;
@@ -82,6 +92,8 @@ struct Session::Impl {
     // Queues `payload` itself (moved from only when accepted); false if the budget is used up.
     bool send_data_owned(const std::shared_ptr<detail::ChannelState>& ch, Chunk& payload);
     bool may_own(const detail::ChannelState& ch, std::size_t n) const;
+    // The send budget alone (a splice's test: it queues payloads that already exist).
+    bool budget_allows(std::size_t n) const;
     void queue_owned(const std::shared_ptr<detail::ChannelState>& ch, Chunk payload);
     void teardown(std::error_code why, std::uint32_t channel = UINT32_MAX);
     Task<void> write_loop();

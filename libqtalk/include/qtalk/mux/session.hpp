@@ -41,7 +41,10 @@ struct Stats {
 };
 
 class Session;
-namespace detail { struct ChannelState; }
+namespace detail {
+struct ChannelState;
+struct ChannelAccess;
+}  // namespace detail
 
 // A handle to one channel. Copyable; when the last handle goes, the channel is closed.
 class Channel {
@@ -89,6 +92,7 @@ public:
 
 private:
     friend class Session;
+    friend struct detail::ChannelAccess;
     struct Ref;
     explicit Channel(std::shared_ptr<Ref> r) : ref_(std::move(r)) {}
     std::shared_ptr<Ref> ref_;
@@ -135,6 +139,7 @@ private:
     static Task<Result<Channel>> open_until(std::shared_ptr<Session> self,
                                             std::chrono::steady_clock::time_point deadline);
     friend class Channel;
+    friend struct detail::ChannelAccess;
     std::unique_ptr<Impl> impl_;
 };
 

@@ -1,0 +1,30 @@
+// Joining two channels byte for byte (what qtalkd does with a routed call, PROTOCOL §5.4).
+#pragma once
+#include <cstdint>
+
+#include "qtalk/mux/session.hpp"
+
+namespace qtalk::mux {
+
+struct SpliceResult {
+    std::uint64_t forwarded[2] = {0, 0};  // bytes a -> b, b -> a
+    // lost_silent[i]: channel i's session ended before a byte came from it through the splice.
+    // The other channel is then left open (nothing reached it), for the caller to answer on
+    // and close.
+    bool lost_silent[2] = {false, false};
+};
+
+// Joins `a` and `b`, two open channels of sessions on one executor (one single-threaded
+// io_context, or one strand). The forwarding runs inside the sessions' read and write loops: a
+// DATA payload received on one channel is queued on the other as it arrives, whole unless the
+// destination's window or maximum packet splits it; no coroutine runs per message. Credit goes
+// back to a sender only for bytes handed to the other session, and a direction waits while the
+// destination session's send budget is used up, so a direction never holds more than its
+// source's receive window: a stalled reader stalls its writer (end-to-end flow control).
+// EOF is forwarded as EOF; a CLOSE, a local close or the end of a session as CLOSE, once the
+// bytes received before it are forwarded. Completes when both directions are done; both
+// channels are closed by then, except as SpliceResult::lost_silent says. Nothing may read from
+// or write to either channel meanwhile.
+Task<SpliceResult> splice(Channel a, Channel b);
+
+}  // namespace qtalk::mux

@@ -1,0 +1,212 @@
+// Splicing two channels inside their sessions' loops (see qtalk/mux/splice.hpp). Each direction
+// is a pump, run inline whenever something it depends on changes: its source channel's read
+// event (data, EOF, CLOSE, session end), its destination's write event (window, CLOSE, session
+// end) and, while it waits for send budget, the destination session's write loop.
+#include "qtalk/mux/splice.hpp"
+
+#include <algorithm>
+
+#include "mux/session_impl.hpp"
+
+namespace qtalk::mux {
+using detail::ChannelAccess;
+using detail::ChannelState;
+using detail::Event;
+
+namespace {
+
+class Link;
+
+// Runs one direction's pump when an event it listens to fires.
+struct PumpHook final : Event::Hook {
+    Link* link = nullptr;
+    int dir = 0;
+    void on_event() override;
+};
+// The same, for the destination session's write loop freeing send budget (one-shot).
+struct BudgetHook final : Event::Hook {
+    Link* link = nullptr;
+    int dir = 0;
+    void on_event() override;
+};
+
+class Link {
+public:
+    Link(Channel a, Channel b, boost::asio::any_io_executor ex) : ch_{std::move(a), std::move(b)}, finished_(ex) {
+        for (int i = 0; i < 2; ++i) {
+            st_[i] = ChannelAccess::state(ch_[i]).get();
+            s_[i] = &ChannelAccess::session(ch_[i]);
+            st_[i]->manual_credit = true;  // credit only for forwarded bytes
+            pump_hook_[i].link = budget_hook_[i].link = this;
+            pump_hook_[i].dir = budget_hook_[i].dir = i;
+        }
+        for (int dir = 0; dir < 2; ++dir) {
+            st_[dir]->read_ev.set_hook(&pump_hook_[dir]);
+            st_[1 - dir]->write_ev.set_hook(&pump_hook_[dir]);
+        }
+    }
+    ~Link() { unhook(); }
+    Link(const Link&) = delete;
+    Link& operator=(const Link&) = delete;
+
+    void start() {
+        for (int dir = 0; dir < 2; ++dir) {
+            // Only open channels can be joined: anything else ends the splice at once.
+            if (st_[dir]->phase != detail::Phase::open) {
+                done_[0] = done_[1] = true;
+                break;
+            }
+        }
+        pump(0);
+        pump(1);
+        check_complete();
+    }
+
+    bool complete() const { return complete_; }
+    Event& finished() { return finished_; }
+    const SpliceResult& result() const { return result_; }
+
+    // Both directions are done: close what is still open (a channel whose peer lost its session
+    // silently stays open for the caller).
+    void close_channels() {
+        unhook();
+        for (int i = 0; i < 2; ++i)
+            if (!result_.lost_silent[1 - i]) ch_[i].close();
+    }
+
+    void pump(int dir) {
+        if (done_[dir]) return;
+        if (pumping_[dir]) {  // an event fired while this pump runs: go round once more
+            again_[dir] = true;
+            return;
+        }
+        pumping_[dir] = true;
+        do {
+            again_[dir] = false;
+            run(dir);
+        } while (again_[dir] && !done_[dir]);
+        pumping_[dir] = false;
+        check_complete();
+    }
+
+    void budget_freed(int dir) {
+        budget_wait_[dir] = false;
+        pump(dir);
+    }
+
+private:
+    static bool gone(const ChannelState& ch) {
+        return ch.session_dead || ch.local_closed || ch.close_received || ch.close_sent;
+    }
+
+    // Forwards what the source holds, then applies its EOF/CLOSE/end once nothing is left.
+    void run(int dir) {
+        auto& src = *st_[dir];
+        auto& dst = *st_[1 - dir];
+        auto& ss = *s_[dir];
+        auto& ds = *s_[1 - dir];
+        while (!src.rx.empty()) {
+            // The destination takes nothing more: the other direction (whose source it is)
+            // ends the splice, closing our source or reporting a silent loss.
+            if (gone(dst)) return finish(dir);
+            if (dst.eof_sent) {  // data after the source's EOF: nowhere to go (§2.6)
+                src.rx.clear();
+                src.rx_bytes = 0;
+                break;
+            }
+            auto& c = src.rx.front();
+            auto k = std::min<std::size_t>({c.size(), dst.remote_window, dst.remote_max_packet});
+            if (k == 0) return;  // the destination's WINDOW_ADJUST runs us again
+            if (!ds.budget_allows(k)) {
+                if (!budget_wait_[dir]) {
+                    budget_wait_[dir] = true;
+                    ds.budget_waiters.push_back(&budget_hook_[dir]);
+                }
+                return;
+            }
+            if (k == c.size()) {
+                ds.queue_owned(ChannelAccess::state(ch_[1 - dir]), std::move(c));
+                src.rx.pop_front();
+            } else {
+                ds.queue_owned(ChannelAccess::state(ch_[1 - dir]), Chunk(c.span().first(k)));
+                c.consume(k);
+            }
+            dst.remote_window -= static_cast<std::uint32_t>(k);
+            src.rx_bytes -= k;
+            result_.forwarded[dir] += k;
+            ss.grant(src, static_cast<std::uint32_t>(k));
+        }
+        if (src.close_received || src.local_closed) {
+            ds.local_close(dst);
+            return finish(dir);
+        }
+        if (src.session_dead) {
+            if (result_.forwarded[dir] == 0 && !gone(dst)) result_.lost_silent[dir] = true;
+            else ds.local_close(dst);
+            return finish(dir);
+        }
+        if (gone(dst)) return finish(dir);
+        if (src.eof_received && !dst.eof_sent) {
+            dst.eof_sent = true;
+            ds.send(frame::Eof{dst.remote_id});
+        }
+    }
+
+    void finish(int dir) {
+        done_[dir] = true;
+        if (budget_wait_[dir]) {
+            std::erase(s_[1 - dir]->budget_waiters, &budget_hook_[dir]);
+            budget_wait_[dir] = false;
+        }
+    }
+
+    void check_complete() {
+        if (complete_ || !done_[0] || !done_[1]) return;
+        complete_ = true;
+        finished_.notify();
+    }
+
+    void unhook() {
+        for (int dir = 0; dir < 2; ++dir) {
+            st_[dir]->read_ev.set_hook(nullptr);
+            st_[dir]->write_ev.set_hook(nullptr);
+            if (budget_wait_[dir]) {
+                std::erase(s_[1 - dir]->budget_waiters, &budget_hook_[dir]);
+                budget_wait_[dir] = false;
+            }
+        }
+    }
+
+    Channel ch_[2];  // the handles keep both sessions and channel states alive
+    ChannelState* st_[2];
+    Session::Impl* s_[2];
+    PumpHook pump_hook_[2];
+    BudgetHook budget_hook_[2];
+    bool done_[2] = {false, false};
+    bool pumping_[2] = {false, false}, again_[2] = {false, false};
+    bool budget_wait_[2] = {false, false};
+    bool complete_ = false;
+    SpliceResult result_;
+    Event finished_;
+};
+
+void PumpHook::on_event() { link->pump(dir); }
+void BudgetHook::on_event() { link->budget_freed(dir); }
+
+}  // namespace
+
+Task<SpliceResult> splice(Channel a, Channel b) {
+    auto ex = a.session().get_executor();
+    if (ex != b.session().get_executor()) {
+        a.close();
+        b.close();
+        co_return SpliceResult{};
+    }
+    Link link(std::move(a), std::move(b), ex);
+    link.start();
+    while (!link.complete()) co_await link.finished().wait();
+    link.close_channels();
+    co_return link.result();
+}
+
+}  // namespace qtalk::mux
