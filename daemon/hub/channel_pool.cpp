@@ -6,7 +6,6 @@
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
-#include <boost/asio/post.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
 #include "qtalk/log.hpp"
@@ -63,11 +62,9 @@ Task<void> watch(std::weak_ptr<State> weak, SessionId id, std::uint64_t generati
 
 Task<void> open_spare(std::weak_ptr<State> weak, SessionId id, std::uint64_t generation,
                       std::chrono::milliseconds timeout) {
-    // Start once the current handler is done: a routed call takes a spare and refills before it
-    // forwards the call, and the OPEN should go out behind the call (same transport write),
-    // so the provider reads the call first and its CONFIRM travels with the reply.
-    auto ex = co_await net::this_coro::executor;
-    co_await net::post(ex, net::use_awaitable);
+    // Runs inline up to the OPEN (co_spawn dispatches): a routed call refills once its header
+    // and arguments are queued, so the OPEN goes out behind the call in the same transport
+    // write; the provider reads the call first and its CONFIRM travels with the reply.
     std::shared_ptr<Session> session;
     if (auto st = weak.lock())
         if (auto* e = st->find(id, generation)) session = e->session.lock();

@@ -233,11 +233,14 @@ Task<void> Hub::route(SessionId from, Channel ch, Intake in) {
         }
         out = std::move(*opened);
     }
-    pool_.refill(target->provider, opts_.provider_spare_channels, opts_.provider_open_timeout);
     ++stats_.calls_routed;
     qtalk::log::get("router")->debug("call routed session={} selector={} service={} provider={}", from, in.normalized,
                                      target->name, target->provider);
-    co_await splice(std::move(ch), std::move(*out), std::move(in.header), in.codec);
+    // The replacement spare is opened behind the call, in the same write to the provider.
+    auto refill = [self = shared_from_this(), provider = target->provider] {
+        self->pool_.refill(provider, self->opts_.provider_spare_channels, self->opts_.provider_open_timeout);
+    };
+    co_await splice(std::move(ch), std::move(*out), std::move(in.header), in.codec, refill);
 }
 
 }  // namespace qtalkd

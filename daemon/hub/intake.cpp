@@ -12,6 +12,7 @@ using qtalk::rpc::Codec;
 
 qtalk::rpc::Task<Intake> read_intake(qtalk::mux::Channel& ch, std::uint32_t max_header) {
     Intake in;
+    in.header.reserve(256);  // typical headers fit: one allocation
     in.header.resize(4);
     if (!co_await ch.read_exact(in.header)) {
         in.ended = true;

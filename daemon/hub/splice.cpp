@@ -10,16 +10,18 @@ namespace qtalkd {
 using qtalk::mux::Channel;
 using qtalk::rpc::Task;
 
-Task<SpliceStats> splice(Channel caller, Channel provider, std::vector<std::byte> header, qtalk::rpc::Codec codec) {
+Task<SpliceStats> splice(Channel caller, Channel provider, std::vector<std::byte> header, qtalk::rpc::Codec codec,
+                         std::function<void()> forwarded) {
     caller.set_manual_credit(true);
     provider.set_manual_credit(true);
     if (!co_await provider.write(header)) {
+        forwarded();
         co_await reply_error(caller, codec, provider_unavailable(), false);
         provider.close();
         co_return SpliceStats{};
     }
     caller.grant(static_cast<std::uint32_t>(header.size()));
-    auto r = co_await qtalk::mux::splice(caller, provider);
+    auto r = co_await qtalk::mux::splice(caller, provider, std::move(forwarded));
     // A provider whose session ends before it sent a byte leaves the caller waiting: the hub
     // answers `provider unavailable`; once provider bytes exist it never injects a reply (§5.5).
     if (r.lost_silent[1]) co_await reply_error(caller, codec, provider_unavailable(), false);

@@ -12,9 +12,11 @@ struct SpliceStats {
     std::uint64_t to_provider = 0, to_caller = 0;
 };
 
-// `header` (4+L bytes, verbatim) has been read from `caller` and not yet credited. Returns when
-// both directions are finished and both channels closed.
+// `header` (4+L bytes, verbatim) has been read from `caller` and not yet credited. `forwarded`
+// runs once the call (header and whatever arguments the caller channel holds) is queued to the
+// provider. Returns when both directions are finished and both channels closed.
 qtalk::rpc::Task<SpliceStats> splice(qtalk::mux::Channel caller, qtalk::mux::Channel provider,
-                                     std::vector<std::byte> header, qtalk::rpc::Codec codec);
+                                     std::vector<std::byte> header, qtalk::rpc::Codec codec,
+                                     std::function<void()> forwarded);
 
 }  // namespace qtalkd

@@ -195,15 +195,19 @@ void BudgetHook::on_event() { link->budget_freed(dir); }
 
 }  // namespace
 
-Task<SpliceResult> splice(Channel a, Channel b) {
+Task<SpliceResult> splice(Channel a, Channel b) { return splice(std::move(a), std::move(b), {}); }
+
+Task<SpliceResult> splice(Channel a, Channel b, std::function<void()> started) {
     auto ex = a.session().get_executor();
     if (ex != b.session().get_executor()) {
         a.close();
         b.close();
+        if (started) started();
         co_return SpliceResult{};
     }
     Link link(std::move(a), std::move(b), ex);
     link.start();
+    if (started) started();
     while (!link.complete()) co_await link.finished().wait();
     link.close_channels();
     co_return link.result();

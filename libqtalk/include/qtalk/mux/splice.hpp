@@ -1,6 +1,7 @@
 // Joining two channels byte for byte (what qtalkd does with a routed call, PROTOCOL §5.4).
 #pragma once
 #include <cstdint>
+#include <functional>
 
 #include "qtalk/mux/session.hpp"
 
@@ -26,5 +27,8 @@ struct SpliceResult {
 // channels are closed by then, except as SpliceResult::lost_silent says. Nothing may read from
 // or write to either channel meanwhile.
 Task<SpliceResult> splice(Channel a, Channel b);
+// The same; `started` runs once what both channels already hold is queued for the other side
+// (before the first suspension), e.g. to queue something on a session behind those bytes.
+Task<SpliceResult> splice(Channel a, Channel b, std::function<void()> started);
 
 }  // namespace qtalk::mux
