@@ -219,3 +219,24 @@ TEST(MuxSplice, ManySplicesShareTwoSessions) {
         EXPECT_TRUE(co_await eventually([&] { return a_mid->stats().channels == 0 && b_mid->stats().channels == 0; }));
     });
 }
+
+TEST(MuxSplice, SourceGoneWhileALargePayloadIsWrittenByReference) {
+    run_async([](io_context& io) -> awaitable<void> {
+        mux::Options b;
+        b.window = 48 * 1024;  // far below the 1 MiB payloads from A: they go out in place
+        auto s = co_await make_spliced(io, nullptr, &b);
+        auto data = pattern(4 * 1024 * 1024, 9);
+        boost::asio::co_spawn(io, [&, ch = s->ca]() mutable -> awaitable<void> { (void)co_await ch.write(data); },
+                              boost::asio::detached);
+        auto first = co_await read_all(s->cb, 100 * 1024);  // B reads a little, A's payload is held
+        EXPECT_GE(first.size(), 100u * 1024);
+        EXPECT_TRUE(std::equal(first.begin(), first.end(), data.begin()));
+        s->a->close();  // A's session dies while the middle still holds most of the stream
+        auto rest = co_await read_all(s->cb);  // what the middle had received, then CLOSE
+        EXPECT_TRUE(s->cb.closed());
+        EXPECT_EQ(first.size() + rest.size(), data.size());
+        EXPECT_TRUE(std::equal(rest.begin(), rest.end(), data.begin() + static_cast<std::ptrdiff_t>(first.size())));
+        EXPECT_TRUE(co_await eventually([&] { return s->result.has_value(); }));
+        EXPECT_FALSE(s->result->lost_silent[0]);
+    });
+}

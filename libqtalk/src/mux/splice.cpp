@@ -63,6 +63,23 @@ public:
     }
 
     bool complete() const { return complete_; }
+    // Payload bytes referenced by frames still queued on the other session: they must stay
+    // alive until written (or the session ends, dropping its queue).
+    bool writes_pending() const {
+        for (int dir = 0; dir < 2; ++dir) {
+            auto& dst = *st_[1 - dir];
+            if (held_sent_[dir] && dst.writes_done != dst.writes_queued && !dst.session_dead) return true;
+        }
+        return false;
+    }
+    Event& write_event(int i) { return st_[i]->write_ev; }
+    int writes_pending_on() const {  // a channel whose session still has our frames queued
+        for (int dir = 0; dir < 2; ++dir) {
+            auto& dst = *st_[1 - dir];
+            if (held_sent_[dir] && dst.writes_done != dst.writes_queued && !dst.session_dead) return 1 - dir;
+        }
+        return 0;
+    }
     Event& finished() { return finished_; }
     const SpliceResult& result() const { return result_; }
 
@@ -105,10 +122,36 @@ private:
         auto& dst = *st_[1 - dir];
         auto& ss = *s_[dir];
         auto& ds = *s_[1 - dir];
-        while (!src.rx.empty()) {
+        for (;;) {
             // The destination takes nothing more: the other direction (whose source it is)
             // ends the splice, closing our source or reporting a silent loss.
-            if (gone(dst)) return finish(dir);
+            if ((!src.rx.empty() || !held_[dir].empty()) && gone(dst)) return finish(dir);
+            if (!held_[dir].empty()) {
+                // A payload larger than the destination's window goes out by reference, so the
+                // bytes stay where they are: credit returns once the transport has taken them.
+                if (dst.writes_done != dst.writes_queued) return;  // the completion runs us again
+                if (held_sent_[dir]) {
+                    auto k = std::exchange(held_sent_[dir], 0);
+                    held_[dir].consume(k);
+                    result_.forwarded[dir] += k;
+                    ss.grant(src, static_cast<std::uint32_t>(k));
+                    if (held_[dir].empty()) {
+                        held_[dir] = Chunk{};
+                        continue;
+                    }
+                }
+                auto rest = held_[dir].span();
+                std::size_t n = 0;
+                while (n < rest.size() && dst.remote_window > 0) {
+                    auto k = std::min<std::size_t>({rest.size() - n, dst.remote_window, dst.remote_max_packet});
+                    dst.remote_window -= static_cast<std::uint32_t>(k);
+                    ds.send_data(ChannelAccess::state(ch_[1 - dir]), rest.subspan(n, k));
+                    n += k;
+                }
+                held_sent_[dir] = n;
+                return;  // waits for the completion, or for window
+            }
+            if (src.rx.empty()) break;
             if (dst.eof_sent) {  // data after the source's EOF: nowhere to go (§2.6)
                 src.rx.clear();
                 src.rx_bytes = 0;
@@ -117,6 +160,12 @@ private:
             auto& c = src.rx.front();
             auto k = std::min<std::size_t>({c.size(), dst.remote_window, dst.remote_max_packet});
             if (k == 0) return;  // the destination's WINDOW_ADJUST runs us again
+            if (k < c.size()) {
+                src.rx_bytes -= c.size();
+                held_[dir] = std::move(c);
+                src.rx.pop_front();
+                continue;
+            }
             if (!ds.budget_allows(k)) {
                 if (!budget_wait_[dir]) {
                     budget_wait_[dir] = true;
@@ -124,13 +173,8 @@ private:
                 }
                 return;
             }
-            if (k == c.size()) {
-                ds.queue_owned(ChannelAccess::state(ch_[1 - dir]), std::move(c));
-                src.rx.pop_front();
-            } else {
-                ds.queue_owned(ChannelAccess::state(ch_[1 - dir]), Chunk(c.span().first(k)));
-                c.consume(k);
-            }
+            ds.queue_owned(ChannelAccess::state(ch_[1 - dir]), std::move(c));
+            src.rx.pop_front();
             dst.remote_window -= static_cast<std::uint32_t>(k);
             src.rx_bytes -= k;
             result_.forwarded[dir] += k;
@@ -185,6 +229,8 @@ private:
     bool done_[2] = {false, false};
     bool pumping_[2] = {false, false}, again_[2] = {false, false};
     bool budget_wait_[2] = {false, false};
+    Chunk held_[2];                // a payload larger than the destination's window
+    std::size_t held_sent_[2] = {0, 0};  // bytes of it queued by reference, not yet written
     bool complete_ = false;
     SpliceResult result_;
     Event finished_;
@@ -210,6 +256,10 @@ Task<SpliceResult> splice(Channel a, Channel b, std::function<void()> started) {
     if (started) started();
     while (!link.complete()) co_await link.finished().wait();
     link.close_channels();
+    while (link.writes_pending()) {
+        // close_channels() unhooked the events: wait on them like any writer.
+        co_await link.write_event(link.writes_pending_on()).wait();
+    }
     co_return link.result();
 }
 
