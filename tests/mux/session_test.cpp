@@ -296,3 +296,26 @@ TEST(MuxSession, HandedOverChunksAreQueuedWithoutWaitingAndArriveInOrder) {
         b->close();
     });
 }
+
+TEST(MuxSession, ReadChunkReturnsEachPayloadWholeThenEndOfStream) {
+    run_async([](io_context& io) -> awaitable<void> {
+        auto [a, b] = session_pair(io.get_executor());
+        auto ch = co_await a->open();
+        auto in = co_await b->accept();
+        EXPECT_TRUE(ch && in);
+        in->set_manual_credit(true);
+        std::vector<std::byte> big(300 * 1024, std::byte{7});
+        EXPECT_TRUE(co_await ch->write(bytes_of("first")));
+        EXPECT_TRUE(co_await ch->write(big));
+        EXPECT_TRUE(co_await ch->close_write());
+        auto c1 = co_await in->read_chunk();
+        EXPECT_TRUE(c1 && string_of(c1->span()) == "first");
+        auto c2 = co_await in->read_chunk();
+        EXPECT_TRUE(c2 && c2->size() == big.size());  // one DATA payload, one chunk
+        auto end = co_await in->read_chunk();
+        EXPECT_TRUE(end && end->empty());
+        EXPECT_EQ(in->buffered(), 0u);
+        a->close();
+        b->close();
+    });
+}
