@@ -4,6 +4,7 @@
 
 #include <boost/asio/detached.hpp>
 
+#include "mux/session_impl.hpp"  // the session's send-queue bookkeeping
 #include "qtalk/mux/splice.hpp"
 #include "support/async.hpp"
 #include "support/mux_pair.hpp"
@@ -239,4 +240,56 @@ TEST(MuxSplice, SourceGoneWhileALargePayloadIsWrittenByReference) {
         EXPECT_TRUE(co_await eventually([&] { return s->result.has_value(); }));
         EXPECT_FALSE(s->result->lost_silent[0]);
     });
+}
+
+TEST(MuxSplice, PayloadsWrittenByReferenceLeaveTheSendQueueBookkeepingClean) {
+    run_async([](io_context& io) -> awaitable<void> {
+        mux::Options b;
+        b.window = 100 * 1000;
+        b.max_packet = 32 * 1024;
+        auto s = co_await make_spliced(io, nullptr, &b);
+        auto data = pattern(4 * 1024 * 1024, 10);
+        boost::asio::co_spawn(io, [&, ch = s->ca]() mutable -> awaitable<void> {
+            (void)co_await ch.write(data);
+            (void)co_await ch.close_write();
+        }, boost::asio::detached);
+        auto got = co_await read_all(s->cb);
+        EXPECT_TRUE(got == data);
+        s->cb.close();
+        EXPECT_TRUE(co_await eventually([&] { return s->result.has_value(); }));
+        auto& d = mux::detail::ChannelAccess::session(s->cb_mid);
+        EXPECT_TRUE(co_await eventually([&] { return d.outq.empty(); }));
+        // A channel with nothing queued no longer counts as sending (fairness and batching depend on it).
+        EXPECT_EQ(d.sending_channels, 0u);
+    });
+}
+
+TEST(MuxSplice, DestinationClosedThenItsSessionLostWithFramesQueuedStillEnds) {
+    run_async([](io_context& io) -> awaitable<void> {
+        auto [a, a_mid] = session_pair(io.get_executor());
+        auto [b_mid, peer] = session_with_raw_peer(io.get_executor());
+        auto ca = co_await a->open();
+        auto ca_mid = co_await a_mid->accept();
+        std::optional<Result<mux::Channel>> opened;
+        boost::asio::co_spawn(io, [&opened, s = b_mid]() -> awaitable<void> { opened = co_await s->open(); },
+                              boost::asio::detached);
+        auto m = co_await peer->next();
+        auto* op = m ? std::get_if<frame::Open>(&m->msg) : nullptr;
+        EXPECT_TRUE(op);
+        if (!op) co_return;
+        co_await peer->send(frame::OpenConfirm{op->sender, 7, 64u << 20, 32 * 1024});
+        EXPECT_TRUE(co_await eventually([&] { return opened.has_value() && opened->has_value(); }));
+        auto cb_mid = **opened;
+        std::optional<mux::SpliceResult> res;
+        boost::asio::co_spawn(io, [&res, x = *ca_mid, y = cb_mid]() -> awaitable<void> { res = co_await mux::splice(x, y); },
+                              boost::asio::detached);
+        auto data = pattern(8 * 1024 * 1024, 11);
+        boost::asio::co_spawn(io, [&data, ch = *ca]() mutable -> awaitable<void> { (void)co_await ch.write(data); },
+                              boost::asio::detached);
+        co_await sleep_for(300ms);  // the raw peer reads nothing: frames pile up behind a full transport
+        co_await peer->send(frame::Close{op->sender});  // the channel leaves the id table...
+        co_await sleep_for(50ms);
+        peer->sock().close();  // ...then the session is lost with its frames still queued
+        EXPECT_TRUE(co_await eventually([&] { return res.has_value(); }, 3s)) << "splice() never returned";
+    }, 10s);
 }

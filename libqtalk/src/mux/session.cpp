@@ -267,15 +267,19 @@ Task<void> Session::Impl::write_loop() {
             break;
         }
         stats.bytes_out += bytes;
-        const auto owned_before = owned_bytes;
+        // Account for the batch first, wake writers after: a woken splice queues more frames
+        // inline, which must not interleave with this bookkeeping.
+        std::size_t freed = 0;
+        completed.clear();
         for (std::size_t i = 0; i < n; ++i) {
             auto& f = outq.front();
             if (!f.owned.empty()) {
                 owned_bytes -= f.owned.size();
+                freed += f.owned.size();
                 --f.ch->owned_queued;
             } else if (f.ch) {
                 f.ch->writes_done = f.seq;
-                f.ch->write_ev.notify();
+                if (completed.empty() || completed.back() != f.ch) completed.push_back(f.ch);
             }
             if (f.ch) {
                 if (f.ch->data_queued() == 0) --sending_channels;
@@ -284,7 +288,9 @@ Task<void> Session::Impl::write_loop() {
             }
             outq.pop_front();
         }
-        if (owned_bytes < owned_before && !budget_waiters.empty()) {
+        for (auto& ch : completed) ch->write_ev.notify();  // nothing a writer does touches `completed`
+        completed.clear();
+        if (freed && !budget_waiters.empty() && !closed) {
             auto waiting = std::exchange(budget_waiters, {});
             for (auto* h : waiting) h->on_event();
         }
@@ -308,6 +314,12 @@ void Session::Impl::teardown(std::error_code why, std::uint32_t channel) {
                   stream->peer().remote, why.message(), stats.bytes_in, stats.bytes_out);
     stream->close();
     open_timer.cancel();
+    // Channels already gone from the table (CLOSE received) may still have frames queued, and a
+    // writer (or splice) waiting for them: the queue is dropped below, so they learn of it too.
+    std::vector<std::shared_ptr<ChannelState>> queued;
+    for (auto& f : outq)
+        if (f.ch && !f.ch->session_dead && (queued.empty() || queued.back() != f.ch)) queued.push_back(f.ch);
+    for (auto& ch : queued) ch->session_dead = true;
     channels.for_each([](ChannelState& ch) {
         ch.session_dead = true;
         ch.read_ev.notify();
@@ -316,6 +328,7 @@ void Session::Impl::teardown(std::error_code why, std::uint32_t channel) {
     for (auto& st : backlog) st->session_dead = true;
     channels.clear();
     outq.clear();
+    for (auto& ch : queued) ch->write_ev.notify();
     control_bytes = 0;
     owned_bytes = 0;
     budget_waiters.clear();  // every splice here also hears of the end through its channels

@@ -67,6 +67,7 @@ struct Session::Impl {
     detail::Event out_ready;
     // Splice directions waiting for send budget: run once the write loop has freed some.
     std::vector<detail::Event::Hook*> budget_waiters;
+    std::vector<std::shared_ptr<detail::ChannelState>> completed;  // write loop scratch: writers to wake
 
     // One timer for every timed open: armed for the earliest deadline of a channel being opened.
     boost::asio::steady_timer open_timer;

@@ -123,23 +123,20 @@ private:
         auto& ss = *s_[dir];
         auto& ds = *s_[1 - dir];
         for (;;) {
+            // A payload larger than the destination's window goes out by reference, so the bytes
+            // stay where they are: credit returns once the transport has taken them.
+            if (held_sent_[dir] && dst.writes_done == dst.writes_queued) {
+                auto k = std::exchange(held_sent_[dir], 0);
+                held_[dir].consume(k);
+                result_.forwarded[dir] += k;
+                ss.grant(src, static_cast<std::uint32_t>(k));
+                if (held_[dir].empty()) held_[dir] = Chunk{};
+            }
             // The destination takes nothing more: the other direction (whose source it is)
             // ends the splice, closing our source or reporting a silent loss.
             if ((!src.rx.empty() || !held_[dir].empty()) && gone(dst)) return finish(dir);
             if (!held_[dir].empty()) {
-                // A payload larger than the destination's window goes out by reference, so the
-                // bytes stay where they are: credit returns once the transport has taken them.
-                if (dst.writes_done != dst.writes_queued) return;  // the completion runs us again
-                if (held_sent_[dir]) {
-                    auto k = std::exchange(held_sent_[dir], 0);
-                    held_[dir].consume(k);
-                    result_.forwarded[dir] += k;
-                    ss.grant(src, static_cast<std::uint32_t>(k));
-                    if (held_[dir].empty()) {
-                        held_[dir] = Chunk{};
-                        continue;
-                    }
-                }
+                if (held_sent_[dir]) return;  // the write completion runs us again
                 auto rest = held_[dir].span();
                 std::size_t n = 0;
                 while (n < rest.size() && dst.remote_window > 0) {
@@ -185,7 +182,7 @@ private:
             return finish(dir);
         }
         if (src.session_dead) {
-            if (result_.forwarded[dir] == 0 && !gone(dst)) result_.lost_silent[dir] = true;
+            if (result_.forwarded[dir] == 0 && !dst.eof_sent && !gone(dst)) result_.lost_silent[dir] = true;
             else ds.local_close(dst);
             return finish(dir);
         }
