@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "qtalk/mux/chunk.hpp"
+#include "mux/chunk_queue.hpp"
 
 using qtalk::mux::Chunk;
 
@@ -38,4 +39,30 @@ TEST(MuxChunk, LargeBuffersAreRecycledOnTheSameThread) {
     std::vector<Chunk> again;
     for (int i = 0; i < 8; ++i) again.emplace_back(std::size_t{60 * 1024});  // same size class
     for (auto& c : again) EXPECT_TRUE(first.count(c.data())) << "storage not taken from the cache";
+}
+
+TEST(MuxChunkQueue, KeepsOrderAcrossCompactionAndReuse) {
+    qtalk::mux::detail::ChunkQueue q;
+    EXPECT_TRUE(q.empty());
+    std::size_t next_in = 0, next_out = 0;
+    auto push = [&] {
+        std::byte b{static_cast<unsigned char>(next_in++ & 0xff)};
+        q.push_back(qtalk::mux::Chunk(std::span<const std::byte>(&b, 1)));
+    };
+    auto pop = [&] {
+        ASSERT_FALSE(q.empty());
+        EXPECT_EQ(std::to_integer<std::size_t>(q.front().data()[0]), next_out++ & 0xff);
+        q.pop_front();
+    };
+    // Grows past the inline capacity, drains partly (compaction on the next pushes), empties.
+    for (int round = 0; round < 50; ++round) {
+        for (int i = 0; i < 7; ++i) push();
+        for (int i = 0; i < 5; ++i) pop();
+        EXPECT_EQ(q.size(), next_in - next_out);
+    }
+    while (!q.empty()) pop();
+    EXPECT_EQ(next_in, next_out);
+    push();
+    q.clear();
+    EXPECT_TRUE(q.empty());
 }

@@ -4,11 +4,11 @@
 #pragma once
 #include <chrono>
 #include <cstdint>
-#include <deque>
 #include <span>
 #include <system_error>
 #include <vector>
 
+#include "mux/chunk_queue.hpp"
 #include "mux/event.hpp"
 #include "qtalk/mux/chunk.hpp"
 
@@ -41,7 +41,7 @@ struct ChannelState {
     std::uint32_t grant_pending = 0;  // granted, not yet encoded into a queued WINDOW_ADJUST
     bool grant_queued = false;        // such a WINDOW_ADJUST is in the send queue
 
-    std::deque<Chunk> rx;
+    ChunkQueue rx;
 
     // A reader waiting on an empty buffer lends its buffer: the read loop copies or reads the
     // next payload straight into it and sets lent_filled. While lent_busy (a transport read into

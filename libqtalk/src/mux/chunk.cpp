@@ -1,7 +1,8 @@
-// Chunk storage: sizes from 16 KiB to 1 MiB are rounded up to a power of two and recycled
-// through a per-thread cache that holds at most 2 MiB; everything else goes straight to the
-// allocator. (A bulk writer keeps a send budget's worth of 64 KiB copies in flight: the cache
-// must hold that many, or the allocator trims and re-faults the heap top on every batch.)
+// Chunk storage: sizes from 16 bytes to 1 MiB are rounded up to a power of two and recycled
+// through a per-thread cache that holds at most 2 MiB (and 64 blocks a size); everything else
+// goes straight to the allocator. (A bulk writer keeps a send budget's worth of 64 KiB copies in
+// flight: the cache must hold that many, or the allocator trims and re-faults the heap top on
+// every batch. Small payloads, an rpc call's frames, are copied once each as they arrive.)
 #include "qtalk/mux/chunk.hpp"
 
 #include <array>
@@ -10,10 +11,10 @@
 
 namespace qtalk::mux::detail {
 namespace {
-constexpr std::size_t min_cached = 16 * 1024;
+constexpr std::size_t min_cached = 16;
 constexpr std::size_t max_cached = 1024 * 1024;
 constexpr std::size_t classes = std::countr_zero(max_cached) - std::countr_zero(min_cached) + 1;
-constexpr std::size_t per_class = 16;
+constexpr std::size_t per_class = 64;
 constexpr std::size_t max_cached_bytes = 2 * 1024 * 1024;
 
 struct Cache {

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include <boost/asio/any_io_executor.hpp>
+#include <boost/container/small_vector.hpp>
 #include <boost/asio/associated_cancellation_slot.hpp>
 #include <boost/asio/async_result.hpp>
 #include <boost/asio/post.hpp>
@@ -101,7 +102,7 @@ private:
     }
 
     boost::asio::any_io_executor ex_;
-    std::vector<Waiter> waiters_;
+    boost::container::small_vector<Waiter, 1> waiters_;  // one waiter (the usual case) needs no allocation
     Hook* hook_ = nullptr;
     std::uint64_t next_id_ = 0;
 };
