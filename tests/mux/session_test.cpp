@@ -319,3 +319,26 @@ TEST(MuxSession, ReadChunkReturnsEachPayloadWholeThenEndOfStream) {
         b->close();
     });
 }
+
+TEST(MuxSession, ReadBufferedTakesWhatArrivedWithoutWaiting) {
+    run_async([](io_context& io) -> awaitable<void> {
+        mux::Options small;
+        small.window = 1024;
+        auto [a, b] = session_pair(io.get_executor(), {}, small);
+        auto ch = co_await a->open();
+        auto in = co_await b->accept();
+        EXPECT_TRUE(ch && in);
+        std::array<std::byte, 16> buf;
+        EXPECT_EQ(in->read_buffered(buf), 0u);  // nothing yet: returns at once
+        EXPECT_TRUE(co_await ch->write(std::vector<std::byte>(1024, std::byte{1})));  // the whole window
+        EXPECT_TRUE(co_await eventually([&] { return in->buffered() == 1024; }));
+        EXPECT_EQ(ch->send_window(), 0u);
+        std::vector<std::byte> all(2000);
+        EXPECT_EQ(in->read_buffered(all), 1024u);
+        EXPECT_EQ(in->buffered(), 0u);
+        // The buffer drained: the credit goes back, so the writer has its window again.
+        EXPECT_TRUE(co_await eventually([&] { return ch->send_window() == 1024; }));
+        a->close();
+        b->close();
+    });
+}

@@ -14,6 +14,26 @@ struct Flag {  // marks one pending operation; cleared on scope exit
     explicit Flag(bool& flag) : f(flag) { f = true; }
     ~Flag() { f = false; }
 };
+
+// Copies buffered payload bytes into buf after the first `n` (already filled by a lent read),
+// and returns credit for all of them unless credit is manual.
+std::size_t take_buffered(ChannelState& ch, Session::Impl& d, std::span<std::byte> buf, std::size_t n) {
+    const auto lent = n;
+    while (n < buf.size() && !ch.rx.empty()) {
+        auto& front = ch.rx.front();
+        auto take = std::min(buf.size() - n, front.size());
+        std::memcpy(buf.data() + n, front.data(), take);
+        n += take;
+        front.consume(take);
+        if (front.empty()) ch.rx.pop_front();
+    }
+    ch.rx_bytes -= n - lent;
+    if (!ch.manual_credit) {
+        ch.consumed_ungranted += n;
+        d.grant_credit(ch);
+    }
+    return n;
+}
 }  // namespace
 
 Task<Result<std::size_t>> Channel::read_some(std::span<std::byte> buf) {
@@ -51,20 +71,13 @@ Task<Result<std::size_t>> Channel::read_some(std::span<std::byte> buf) {
         if (may_lend) ch.lent = buf;
         co_await ch.read_ev.wait();
     }
-    while (n < buf.size() && !ch.rx.empty()) {
-        auto& front = ch.rx.front();
-        auto take = std::min(buf.size() - n, front.size());
-        std::memcpy(buf.data() + n, front.data(), take);
-        n += take;
-        front.consume(take);
-        if (front.empty()) ch.rx.pop_front();
-    }
-    ch.rx_bytes -= n - ch.lent_filled;
-    if (!ch.manual_credit) {
-        ch.consumed_ungranted += n;
-        d.grant_credit(ch);
-    }
-    co_return n;
+    co_return take_buffered(ch, d, buf, n);
+}
+
+std::size_t Channel::read_buffered(std::span<std::byte> buf) {
+    auto& ch = *ref_->st;
+    if (ch.reading || ch.local_closed) return 0;  // a pending read_some owns the buffer
+    return take_buffered(ch, *ref_->session->impl_, buf, 0);
 }
 
 Task<Result<Chunk>> Channel::read_chunk() {

@@ -58,6 +58,9 @@ public:
     Task<Result<std::size_t>> read_some(std::span<std::byte> buf);
     // Reads exactly buf.size() bytes; end of stream first -> transport::Errc::eof.
     Task<Result<void>> read_exact(std::span<std::byte> buf);
+    // Copies up to buf.size() bytes that have already arrived, without waiting (0 if none, or
+    // while another read is pending); credit as read_some.
+    std::size_t read_buffered(std::span<std::byte> buf);
     // Writes all bytes, split by the peer's maximum packet and window; suspends while the window
     // is exhausted. Completes once the bytes are handed to the transport, or, for writes up to
     // 64 KiB that fit the window, once copied into the session's bounded send queue (so the
