@@ -10,15 +10,20 @@
 namespace qtalkd {
 using qtalk::rpc::Codec;
 
-// Each part is taken from what has already arrived first and waited for only if it is not all
-// there: a call's header usually arrives in one DATA payload, so past the first bytes nothing
-// waits (and no read coroutine runs).
+namespace {
+// Fills `buf` from what has already arrived and returns the part still to be read. A call's
+// header usually arrives in one DATA payload, so past its first bytes nothing is left to wait
+// for (and no read coroutine runs).
+std::span<std::byte> unfilled(qtalk::mux::Channel& ch, std::span<std::byte> buf) {
+    return buf.subspan(ch.read_buffered(buf));
+}
+}  // namespace
+
 qtalk::rpc::Task<Intake> read_intake(qtalk::mux::Channel& ch, std::uint32_t max_header) {
     Intake in;
     in.header.reserve(256);  // typical headers fit: one allocation
     in.header.resize(4);
-    auto got = ch.read_buffered(in.header);
-    if (got < 4 && !co_await ch.read_exact(std::span(in.header).subspan(got))) {
+    if (auto rest = unfilled(ch, in.header); !rest.empty() && !co_await ch.read_exact(rest)) {
         in.ended = true;
         co_return in;
     }
@@ -29,7 +34,7 @@ qtalk::rpc::Task<Intake> read_intake(qtalk::mux::Channel& ch, std::uint32_t max_
     }
     // Sniff from the first header byte even when the header is refused as too large.
     in.header.resize(5);
-    if (!ch.read_buffered(std::span(in.header).subspan(4, 1)) && !co_await ch.read_exact(std::span(in.header).subspan(4, 1))) {
+    if (auto rest = unfilled(ch, std::span(in.header).subspan(4)); !rest.empty() && !co_await ch.read_exact(rest)) {
         in.ended = true;
         co_return in;
     }
@@ -39,13 +44,9 @@ qtalk::rpc::Task<Intake> read_intake(qtalk::mux::Channel& ch, std::uint32_t max_
         co_return in;
     }
     in.header.resize(4 + std::size_t(len));
-    if (len > 1) {
-        auto rest = std::span(in.header).subspan(5);
-        got = ch.read_buffered(rest);
-        if (got < rest.size() && !co_await ch.read_exact(rest.subspan(got))) {
-            in.ended = true;
-            co_return in;
-        }
+    if (auto rest = unfilled(ch, std::span(in.header).subspan(5)); !rest.empty() && !co_await ch.read_exact(rest)) {
+        in.ended = true;
+        co_return in;
     }
     auto sel = qtalk::rpc::decode_call_header(in.codec, std::span(in.header).subspan(4));
     if (!sel) {

@@ -14,11 +14,11 @@
 #include <vector>
 
 #include <boost/asio/any_io_executor.hpp>
-#include <boost/container/small_vector.hpp>
 #include <boost/asio/associated_cancellation_slot.hpp>
 #include <boost/asio/async_result.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <boost/container/small_vector.hpp>
 
 namespace qtalk::mux::detail {
 

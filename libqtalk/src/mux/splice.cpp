@@ -63,22 +63,15 @@ public:
     }
 
     bool complete() const { return complete_; }
-    // Payload bytes referenced by frames still queued on the other session: they must stay
-    // alive until written (or the session ends, dropping its queue).
-    bool writes_pending() const {
+    // The write event of a channel whose session still has frames queued that reference held
+    // payload bytes (they must stay alive until written, or until that session drops its
+    // queue), or nullptr when there is none.
+    Event* pending_writes() const {
         for (int dir = 0; dir < 2; ++dir) {
             auto& dst = *st_[1 - dir];
-            if (held_sent_[dir] && dst.writes_done != dst.writes_queued && !dst.session_dead) return true;
+            if (held_sent_[dir] && dst.writes_done != dst.writes_queued && !dst.session_dead) return &dst.write_ev;
         }
-        return false;
-    }
-    Event& write_event(int i) { return st_[i]->write_ev; }
-    int writes_pending_on() const {  // a channel whose session still has our frames queued
-        for (int dir = 0; dir < 2; ++dir) {
-            auto& dst = *st_[1 - dir];
-            if (held_sent_[dir] && dst.writes_done != dst.writes_queued && !dst.session_dead) return 1 - dir;
-        }
-        return 0;
+        return nullptr;
     }
     Event& finished() { return finished_; }
     const SpliceResult& result() const { return result_; }
@@ -195,10 +188,13 @@ private:
 
     void finish(int dir) {
         done_[dir] = true;
-        if (budget_wait_[dir]) {
-            std::erase(s_[1 - dir]->budget_waiters, &budget_hook_[dir]);
-            budget_wait_[dir] = false;
-        }
+        stop_budget_wait(dir);
+    }
+
+    void stop_budget_wait(int dir) {
+        if (!budget_wait_[dir]) return;
+        std::erase(s_[1 - dir]->budget_waiters, &budget_hook_[dir]);
+        budget_wait_[dir] = false;
     }
 
     void check_complete() {
@@ -211,10 +207,7 @@ private:
         for (int dir = 0; dir < 2; ++dir) {
             st_[dir]->read_ev.set_hook(nullptr);
             st_[dir]->write_ev.set_hook(nullptr);
-            if (budget_wait_[dir]) {
-                std::erase(s_[1 - dir]->budget_waiters, &budget_hook_[dir]);
-                budget_wait_[dir] = false;
-            }
+            stop_budget_wait(dir);
         }
     }
 
@@ -253,10 +246,8 @@ Task<SpliceResult> splice(Channel a, Channel b, std::function<void()> started) {
     if (started) started();
     while (!link.complete()) co_await link.finished().wait();
     link.close_channels();
-    while (link.writes_pending()) {
-        // close_channels() unhooked the events: wait on them like any writer.
-        co_await link.write_event(link.writes_pending_on()).wait();
-    }
+    // close_channels() unhooked the events: wait on them like any writer.
+    while (auto* ev = link.pending_writes()) co_await ev->wait();
     co_return link.result();
 }
 
