@@ -22,6 +22,84 @@
 
 namespace qtalk::mux::detail {
 
+class Event;
+
+// Wake-ups collected while a read loop applies a batch of inbound messages, resumed inline when
+// the batch is done instead of through one post each. A message read from one session typically
+// wakes a coroutine (a call's intake, a reader) that queues frames and wakes a write loop; run
+// through posts that is one scheduler round (and one reactor poll) per hop between receiving a
+// message and sending what it caused. Resumed here, the bytes leave before the read loop reads
+// again, and everything one batch caused on a session still leaves in one write: wakes run in
+// order, except that write loops (flush events) run after every other wake collected: what the
+// woken coroutines queue leaves in the same write as the frames the batch itself queued.
+//
+// Only wakes for the batch's own executor are collected (the read loop runs on it, so resuming
+// them here is as if posted to it); others are posted as usual. A collection is bounded: past
+// max_inline wake-ups in one run the rest are posted, so coroutines waking each other cannot
+// keep the read loop from its socket.
+class DeferredWakes {
+public:
+    using Handler = boost::asio::detail::awaitable_handler<boost::asio::any_io_executor>;
+
+    explicit DeferredWakes(const boost::asio::any_io_executor& ex) : ex_(ex), prev_(current_) { current_ = this; }
+    explicit DeferredWakes(boost::asio::any_io_executor&&) = delete;  // kept by reference: pass a long-lived one
+    // Anything still collected (the loop is leaving) goes through posts.
+    ~DeferredWakes() {
+        current_ = prev_;
+        post_rest();
+    }
+    DeferredWakes(const DeferredWakes&) = delete;
+    DeferredWakes& operator=(const DeferredWakes&) = delete;
+
+    // Resumes what was collected, and what those wake in turn, until nothing is left. Call it
+    // where the read loop would suspend: nothing it resumes runs in the middle of a message.
+    void run() {
+        for (std::size_t ran = 0;; ++ran) {
+            auto& list = next_ < handlers_.size() ? handlers_ : flushes_;
+            auto& next = &list == &handlers_ ? next_ : next_flush_;
+            if (next == list.size()) break;
+            if (ran == max_inline) {
+                current_ = prev_;  // collect no more: post what is left (and what it wakes)
+                post_rest();
+                current_ = this;
+                break;
+            }
+            Handler h(std::move(list[next]));
+            ++next;
+            std::move(h)();
+        }
+        handlers_.clear();
+        flushes_.clear();
+        next_ = next_flush_ = 0;
+    }
+
+    // The collection a wake for `ex` joins, if any.
+    static DeferredWakes* collecting(const boost::asio::any_io_executor& ex) {
+        return current_ && current_->ex_ == ex ? current_ : nullptr;
+    }
+    void add(Handler h, bool flush) { (flush ? flushes_ : handlers_).push_back(std::move(h)); }
+
+    static void post(const boost::asio::any_io_executor& ex, Handler h) {
+        boost::asio::post(ex, [h = std::move(h)]() mutable { std::move(h)(); });
+    }
+
+private:
+    static constexpr std::size_t max_inline = 4096;
+
+    void post_rest() {
+        for (; next_ < handlers_.size(); ++next_) post(ex_, std::move(handlers_[next_]));
+        for (; next_flush_ < flushes_.size(); ++next_flush_) post(ex_, std::move(flushes_[next_flush_]));
+    }
+
+    static inline thread_local DeferredWakes* current_ = nullptr;
+    const boost::asio::any_io_executor& ex_;
+    DeferredWakes* prev_;
+    using List = boost::container::small_vector<Handler, 4>;  // a handler is one pointer
+    List handlers_;
+    List flushes_;
+    std::size_t next_ = 0, next_flush_ = 0;
+};
+
 class Event {
 public:
     // Something other than a coroutine that reacts to this event (a splice): called inline,
@@ -60,6 +138,9 @@ public:
     }
 
     void set_hook(Hook* h) { hook_ = h; }
+    // Marks the event a write loop waits on: in a DeferredWakes collection it is resumed after
+    // the other wakes, so it sends what they queued too.
+    void set_flush(bool f) { flush_ = f; }
 
 private:
     // What `co_await wait()` parks: the suspended coroutine (Asio's handler for use_awaitable).
@@ -96,15 +177,20 @@ private:
         }
     };
 
-    void complete(Handler h) {
-        // Runs on ex_, which is the waiting coroutine's executor.
-        boost::asio::post(ex_, [h = std::move(h)]() mutable { std::move(h)(); });
-    }
+    void complete(Handler h);
 
     boost::asio::any_io_executor ex_;
     boost::container::small_vector<Waiter, 1> waiters_;  // one waiter (the usual case) needs no allocation
     Hook* hook_ = nullptr;
     std::uint64_t next_id_ = 0;
+    bool flush_ = false;
 };
+
+// Runs on ex_, which is the waiting coroutine's executor: inline at the end of the read batch
+// collecting wakes for it, otherwise through a post.
+inline void Event::complete(Handler h) {
+    if (auto* batch = DeferredWakes::collecting(ex_)) batch->add(std::move(h), flush_);
+    else DeferredWakes::post(ex_, std::move(h));
+}
 
 }  // namespace qtalk::mux::detail

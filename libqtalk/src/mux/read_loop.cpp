@@ -22,51 +22,58 @@ Task<void> Session::Impl::read_loop() {
     std::size_t begin = 0, end = 0;
     bool after_payload = false;  // the last message was a large payload read by read_payload
     while (!closed) {
-        // Apply every complete message in the buffer.
-        for (;;) {
-            std::span<const std::byte> avail(rbuf.data() + begin, end - begin);
-            auto r = frame::decode(avail, opts.max_packet);
-            if (!r) {
-                if (r.error() == frame::Errc::payload_too_large) {
-                    teardown(Errc::packet_too_large, frame::get_u32(avail.data() + 1));
-                } else {
-                    log->warn("malformed frame session={} error=\"{}\" type=0x{:02x}", opts.name, r.error().message(),
-                              std::to_integer<int>(avail[0]));
-                    teardown(Errc::frame_error);
-                }
-                co_return;
-            }
-            if (*r) {
-                auto res = handle((*r)->message);
-                begin += (*r)->consumed;
-                if (!res) {
-                    teardown(res.error(), frame::channel_of((*r)->message));
+        bool large = false;  // rbuf holds the start of a DATA message read by read_payload
+        {
+            // What the messages below wake runs when they are all applied, before the next read.
+            detail::DeferredWakes wakes(ex);
+            // Apply every complete message in the buffer.
+            for (;;) {
+                std::span<const std::byte> avail(rbuf.data() + begin, end - begin);
+                auto r = frame::decode(avail, opts.max_packet);
+                if (!r) {
+                    if (r.error() == frame::Errc::payload_too_large) {
+                        teardown(Errc::packet_too_large, frame::get_u32(avail.data() + 1));
+                    } else {
+                        log->warn("malformed frame session={} error=\"{}\" type=0x{:02x}", opts.name,
+                                  r.error().message(), std::to_integer<int>(avail[0]));
+                        teardown(Errc::frame_error);
+                    }
                     co_return;
                 }
-                if (closed) co_return;
-                continue;
-            }
-            // Incomplete. A large DATA payload is read directly into its own buffer.
-            if (avail.size() >= frame::data_header_size && avail[0] == std::byte(frame::Type::data)) {
-                auto recipient = frame::get_u32(avail.data() + 1);
-                auto len = frame::get_u32(avail.data() + 5);
-                if (len > rbuf.size() / 4) {
-                    auto target = check_data(recipient, len);
-                    if (!target) {
-                        teardown(target.error(), recipient);
+                if (*r) {
+                    auto res = handle((*r)->message);
+                    begin += (*r)->consumed;
+                    if (!res) {
+                        teardown(res.error(), frame::channel_of((*r)->message));
                         co_return;
                     }
-                    if (*target) (*target)->incoming = len;
-                    auto prefix = avail.subspan(frame::data_header_size);
-                    begin = end = 0;  // the prefix is placed before anything is read into rbuf
-                    auto tail = co_await read_payload(recipient, *target, len, prefix);
-                    if (!tail) co_return;  // torn down
-                    end = *tail;
-                    after_payload = true;
+                    if (closed) co_return;
                     continue;
                 }
+                // Incomplete. A large DATA payload is read directly into its own buffer.
+                large = avail.size() >= frame::data_header_size && avail[0] == std::byte(frame::Type::data) &&
+                        frame::get_u32(avail.data() + 5) > rbuf.size() / 4;
+                break;
             }
-            break;
+            wakes.run();
+        }
+        if (closed) co_return;
+        if (large) {  // checked against the channel as the wakes above left it
+            std::span<const std::byte> avail(rbuf.data() + begin, end - begin);
+            auto recipient = frame::get_u32(avail.data() + 1);
+            auto len = frame::get_u32(avail.data() + 5);
+            auto target = check_data(recipient, len);
+            if (!target) {
+                teardown(target.error(), recipient);
+                co_return;
+            }
+            if (*target) (*target)->incoming = len;
+            begin = end = 0;  // the prefix is placed before anything is read into rbuf
+            auto tail = co_await read_payload(recipient, *target, len, avail.subspan(frame::data_header_size));
+            if (!tail) co_return;  // torn down
+            end = *tail;
+            after_payload = true;
+            continue;
         }
         if (begin == end) {
             begin = end = 0;

@@ -35,6 +35,7 @@ Session::Impl::Impl(Session& s, std::unique_ptr<transport::Stream> st, Options o
     : self(s), stream(std::move(st)), ex(stream->get_executor()), opts(std::move(o)), log(qtalk::log::get("mux")),
       out_ready(ex), open_timer(ex), accept_ready(ex), closed_ev(ex), rbuf(read_buffer_size) {
     if (opts.name.empty()) opts.name = stream->peer().transport;
+    out_ready.set_flush(true);
 }
 
 Session::Session(std::unique_ptr<transport::Stream> stream, Options opts)
