@@ -149,3 +149,35 @@ TEST(RpcHeader, CodecNamesParseCaseInsensitively) {
 }
 
 }  // namespace
+
+// Headers in the exact form peers emit are read without decoding a value; every cut or
+// extension of such a header must still be judged as the full decoder judges it.
+TEST(RpcHeader, CanonicalCallHeadersCutOrExtendedAreJudgedAsByTheDecoder) {
+    for (Codec c : {Codec::json, Codec::cbor}) {
+        for (const std::string& sel : {std::string("Unary"), std::string(), std::string(23, 'x'), std::string(24, 'y'),
+                                       std::string(255, 'z'), std::string("é\u2028"), std::string("a\"b\\c")}) {
+            const auto full = rpc::encode_call_header(c, sel);
+            EXPECT_EQ(*rpc::decode_call_header(c, full), sel) << rpc::codec_name(c) << " " << sel;
+            for (std::size_t cut = 0; cut < full.size(); ++cut) {
+                std::span<const std::byte> part(full.data(), cut);
+                auto got = rpc::decode_call_header(c, part);
+                if (c == Codec::json && cut == full.size() - 1) {  // only the trailing newline gone
+                    EXPECT_EQ(*got, sel);
+                    continue;
+                }
+                EXPECT_FALSE(got) << rpc::codec_name(c) << " cut at " << cut << " of " << full.size();
+            }
+            auto longer = full;
+            longer.push_back(std::byte{'x'});
+            EXPECT_FALSE(rpc::decode_call_header(c, longer)) << rpc::codec_name(c) << " " << sel;
+        }
+    }
+    // Near the canonical form, but not it: the decoder's answers.
+    EXPECT_EQ(*rpc::decode_call_header(Codec::json, bytes_of(R"({"Selector":"a"}  )")), "a");
+    EXPECT_EQ(*rpc::decode_call_header(Codec::json, bytes_of(R"({"Selector":"a\u0041"})")), "aA");
+    EXPECT_EQ(*rpc::decode_call_header(Codec::json, bytes_of(R"({"Selector":"a","Selector":"b"})")), "b");
+    EXPECT_FALSE(rpc::decode_call_header(Codec::json, bytes_of("{\"Selector\":\"a\tb\"}")));  // raw control char
+    EXPECT_EQ(*rpc::decode_call_header(Codec::cbor, hex("a1 68 53656c6563746f72 79 0001 61")), "a");  // longer head
+    EXPECT_FALSE(rpc::decode_call_header(Codec::cbor, hex("a1 68 53656c6563746f72 62 c328")));       // bad UTF-8
+    EXPECT_FALSE(rpc::decode_call_header(Codec::cbor, hex("a1 68 53656c6563746f72 42 6161")));       // bytes, not text
+}

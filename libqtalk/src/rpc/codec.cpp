@@ -58,7 +58,44 @@ std::vector<std::byte> encode_call_header(Codec c, std::string_view selector) {
     return out;
 }
 
+namespace {
+// The header exactly as encode_call_header writes it (and the Go and JS peers do): its selector,
+// read without building a value. Anything else (other keys, spellings, escapes, non-ASCII JSON,
+// longer heads) is left to the general decoder, so both give the same answer.
+std::optional<std::string> canonical_selector(Codec c, std::span<const std::byte> bytes) {
+    const std::string_view b(reinterpret_cast<const char*>(bytes.data()), bytes.size());
+    if (c == Codec::cbor) {
+        constexpr std::string_view prefix = "\xa1\x68" "Selector";
+        if (!b.starts_with(prefix) || b.size() < prefix.size() + 1) return std::nullopt;
+        const auto head = static_cast<unsigned char>(b[prefix.size()]);
+        std::size_t len = head & 0x1f, at = prefix.size() + 1;
+        if (head >> 5 != 3) return std::nullopt;  // a text string
+        if (len == 24) {
+            if (b.size() < at + 1) return std::nullopt;
+            len = static_cast<unsigned char>(b[at++]);
+        } else if (len > 24) {
+            return std::nullopt;
+        }
+        if (b.size() - at != len) return std::nullopt;
+        auto sel = b.substr(at);
+        if (!detail::valid_utf8(sel)) return std::nullopt;
+        return std::string(sel);
+    }
+    constexpr std::string_view prefix = R"({"Selector":")";
+    if (!b.starts_with(prefix)) return std::nullopt;
+    auto end = b.find('"', prefix.size());
+    if (end == std::string_view::npos) return std::nullopt;
+    auto rest = b.substr(end + 1);
+    if (rest != "}" && rest != "}\n") return std::nullopt;
+    auto sel = b.substr(prefix.size(), end - prefix.size());
+    for (unsigned char ch : sel)
+        if (ch < 0x20 || ch > 0x7e || ch == '\\') return std::nullopt;
+    return std::string(sel);
+}
+}  // namespace
+
 Result<std::string> decode_call_header(Codec c, std::span<const std::byte> bytes) {
+    if (auto sel = canonical_selector(c, bytes)) return std::move(*sel);
     auto v = decode(c, bytes);
     if (!v) return v.error();
     if (!v->is_object()) return Errc::invalid_header;
