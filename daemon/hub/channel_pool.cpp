@@ -45,21 +45,7 @@ bool usable(const Channel& ch) {
     return !ch.closed() && !ch.eof_received() && ch.buffered() == 0 && !ch.session().is_closed();
 }
 
-// Drops the spare once it is finished while still pooled (the provider closed it, or the session
-// ended); a spare taken for a call is the call's to close.
-Task<void> watch(std::weak_ptr<State> weak, SessionId id, std::uint64_t generation, std::uint64_t serial, Channel ch) {
-    co_await ch.wait_closed();
-    auto st = weak.lock();
-    if (!st) co_return;
-    auto* e = st->find(id, generation);
-    if (!e) co_return;
-    auto n = std::erase_if(e->spares, [&](const State::Spare& s) { return s.serial == serial; });
-    if (n) {
-        ch.close();  // answers the provider's CLOSE
-        qtalk::log::get("router")->debug("spare channel closed provider={}", id);
-    }
-}
-
+// One spare's life in the pool: opened, pooled, and watched while pooled.
 Task<void> open_spare(std::weak_ptr<State> weak, SessionId id, std::uint64_t generation,
                       std::chrono::milliseconds timeout) {
     // Runs inline up to the OPEN (co_spawn dispatches): a routed call refills once its header
@@ -91,7 +77,17 @@ Task<void> open_spare(std::weak_ptr<State> weak, SessionId id, std::uint64_t gen
     }
     auto serial = st->next_serial++;
     e->spares.push_back({*ch, serial});
-    net::co_spawn(st->ex, watch(weak, id, generation, serial, std::move(*ch)), net::detached);
+    st.reset();  // the pool keeps no state alive while its spare waits
+    // Drops the spare once it is finished while still pooled (the provider closed it, or the
+    // session ended); a spare taken for a call is the call's to close.
+    co_await ch->wait_closed();
+    st = weak.lock();
+    e = st ? st->find(id, generation) : nullptr;
+    if (!e) co_return;
+    if (std::erase_if(e->spares, [&](const State::Spare& s) { return s.serial == serial; })) {
+        ch->close();  // answers the provider's CLOSE
+        qtalk::log::get("router")->debug("spare channel closed provider={}", id);
+    }
 }
 
 }  // namespace
