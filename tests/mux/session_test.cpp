@@ -342,3 +342,35 @@ TEST(MuxSession, ReadBufferedTakesWhatArrivedWithoutWaiting) {
         b->close();
     });
 }
+
+// A session's loops keep it alive, and its writer and channel readers wait in events it owns:
+// a session still open when its io_context is destroyed is ended by the context's shutdown, and
+// everything it held is freed (before, such sessions were leaked).
+TEST(MuxSession, OpenSessionsAreFreedWithTheirContext) {
+    std::weak_ptr<mux::Session> wa, wb;
+    bool reader_resumed = false;
+    {
+        boost::asio::io_context io;
+        auto [a, b] = session_pair(io.get_executor());
+        wa = a;
+        wb = b;
+        boost::asio::co_spawn(io, [a = a, b = b, &reader_resumed]() -> boost::asio::awaitable<void> {
+            auto ch = co_await a->open();
+            EXPECT_TRUE(ch);
+            auto peer = co_await b->accept();
+            EXPECT_TRUE(peer);
+            std::array<std::byte, 16> buf;
+            (void)co_await peer->read_some(buf);  // parked in the channel's event, holding both sessions
+            reader_resumed = true;
+        }, boost::asio::detached);
+        for (int i = 0; i < 100 && io.run_one_for(std::chrono::milliseconds(20)) > 0 && b->stats().channels == 0;) ++i;
+        io.poll();
+        ASSERT_EQ(b->stats().channels, 1u);
+        a.reset();
+        b.reset();
+        EXPECT_FALSE(wa.expired());  // held by their own loops and the parked reader
+    }
+    EXPECT_TRUE(wa.expired());
+    EXPECT_TRUE(wb.expired());
+    EXPECT_FALSE(reader_resumed);  // destroyed with the context's queue, not run
+}

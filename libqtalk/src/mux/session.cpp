@@ -3,7 +3,10 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/dispatch.hpp>
+#include <boost/asio/execution_context.hpp>
 #include <boost/asio/post.hpp>
+#include <list>
+#include <mutex>
 
 #include "mux/session_impl.hpp"
 #include "qtalk/frame/encoder.hpp"
@@ -31,6 +34,40 @@ constexpr std::size_t max_owned_bytes = 1024 * 1024;
 constexpr std::size_t read_buffer_size = 512;
 }  // namespace
 
+// The sessions started on one execution context. A session's loops keep it alive (each holds a
+// reference), and its write loop and channel waiters are parked in events the session itself
+// owns, so a session still open when its io_context is destroyed would never be freed: the
+// context's shutdown ends every such session first. What that wakes is then destroyed, not run,
+// with the context's queue.
+class SessionRegistry final : public net::execution_context::service {
+public:
+    static inline net::execution_context::id id;
+    explicit SessionRegistry(net::execution_context& ctx) : service(ctx) {}
+
+    std::list<std::weak_ptr<Session>>::iterator add(std::weak_ptr<Session> s) {
+        std::lock_guard lock(mutex_);
+        return sessions_.insert(sessions_.end(), std::move(s));
+    }
+    void remove(std::list<std::weak_ptr<Session>>::iterator it) {
+        std::lock_guard lock(mutex_);
+        sessions_.erase(it);
+    }
+
+private:
+    void shutdown() override {
+        std::vector<std::shared_ptr<Session>> open;
+        {
+            std::lock_guard lock(mutex_);
+            for (auto& w : sessions_)
+                if (auto s = w.lock()) open.push_back(std::move(s));
+        }
+        for (auto& s : open) s->close();
+    }
+
+    std::mutex mutex_;
+    std::list<std::weak_ptr<Session>> sessions_;
+};
+
 Session::Impl::Impl(Session& s, std::unique_ptr<transport::Stream> st, Options o)
     : self(s), stream(std::move(st)), ex(stream->get_executor()), opts(std::move(o)), log(qtalk::log::get("mux")),
       out_ready(ex), open_timer(ex), accept_ready(ex), closed_ev(ex), rbuf(read_buffer_size) {
@@ -41,11 +78,15 @@ Session::Impl::Impl(Session& s, std::unique_ptr<transport::Stream> st, Options o
 Session::Session(std::unique_ptr<transport::Stream> stream, Options opts)
     : impl_(std::make_unique<Impl>(*this, std::move(stream), std::move(opts))) {}
 
-Session::~Session() = default;
+Session::~Session() {
+    if (impl_->registry) impl_->registry->remove(impl_->registered);
+}
 
 std::shared_ptr<Session> Session::start(std::unique_ptr<transport::Stream> stream, Options opts) {
     std::shared_ptr<Session> s(new Session(std::move(stream), std::move(opts)));
     auto* impl = s->impl_.get();
+    impl->registry = &net::use_service<SessionRegistry>(net::query(impl->ex, net::execution::context));
+    impl->registered = impl->registry->add(s);
     // Each loop holds the session alive until it exits (Beast's shared_from_this pattern).
     net::co_spawn(impl->ex, [s]() -> Task<void> { co_await s->impl_->read_loop(); }, net::detached);
     net::co_spawn(impl->ex, [s]() -> Task<void> { co_await s->impl_->write_loop(); }, net::detached);

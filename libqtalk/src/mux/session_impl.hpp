@@ -4,6 +4,7 @@
 #include <array>
 #include <deque>
 #include <functional>
+#include <list>
 #include <memory>
 #include <optional>
 #include <vector>
@@ -49,6 +50,8 @@ struct OutFrame {
     bool grant_encoded = false;
 };
 
+class SessionRegistry;
+
 struct Session::Impl {
     Impl(Session& s, std::unique_ptr<transport::Stream> st, Options o);
 
@@ -84,6 +87,9 @@ struct Session::Impl {
 
     Stats stats;
     std::vector<std::byte> rbuf;
+
+    SessionRegistry* registry = nullptr;  // ends this session if its context goes away first
+    std::list<std::weak_ptr<Session>>::iterator registered;
 
     // session.cpp
     void send(const frame::Message& m);
