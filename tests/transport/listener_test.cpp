@@ -140,3 +140,42 @@ TEST(TransportListener, FdStreamCarriesBytesBetweenPipes) {
         EXPECT_EQ((co_await (*s2)->read_some(got)).error(), make_error_code(transport::Errc::eof));
     });
 }
+
+// A unix listener whose backlog is full refuses a non-blocking connect with EAGAIN; the socket is
+// then not connected at all. dial() must never hand out such a socket as a stream: it waits a
+// little for room, then fails with that error. Every stream it returns is connected.
+TEST(TransportListener, UnixDialToAFullBacklogNeverReturnsAnUnconnectedStream) {
+    run_async([](io_context& io) -> awaitable<void> {
+        auto path = temp_path("full.sock");
+        int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        sockaddr_un sa{};
+        sa.sun_family = AF_UNIX;
+        std::strncpy(sa.sun_path, path.c_str(), sizeof sa.sun_path - 1);
+        EXPECT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa), 0);
+        EXPECT_EQ(::listen(fd, 1), 0);  // never accepted: the backlog fills after a connect or two
+        int connected = 0, refused = 0;
+        std::vector<std::unique_ptr<transport::Stream>> keep;
+        for (int i = 0; i < 3; ++i) {
+            auto s = co_await transport::dial(io.get_executor(), "unix://" + path);
+            if (!s) {
+                EXPECT_EQ(s.error(), std::errc::resource_unavailable_try_again) << s.error().message();
+                ++refused;
+                continue;
+            }
+            ++connected;
+            keep.push_back(std::move(*s));
+        }
+        EXPECT_GE(connected, 1);
+        EXPECT_GE(refused, 1);
+        // Each returned stream is connected: bytes written to it are queued for the listener,
+        // where an unconnected socket would fail the write with ENOTCONN/EPIPE.
+        for (auto& s : keep) {
+            auto msg = bytes_of("x");
+            std::array<boost::asio::const_buffer, 1> bufs{boost::asio::buffer(msg.data(), msg.size())};
+            auto w = co_await s->write(bufs);
+            EXPECT_TRUE(w) << w.error().message();
+        }
+        ::close(fd);
+        std::filesystem::remove(path);
+    });
+}

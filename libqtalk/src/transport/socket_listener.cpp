@@ -1,5 +1,6 @@
 // TCP and unix listeners, dial() and socket_pair(): the socket transports of PROTOCOL §3.
 // Stale unix socket files (no live listener behind them) are replaced; live ones are refused.
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -7,6 +8,7 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/local/connect_pair.hpp>
 #include <boost/asio/local/stream_protocol.hpp>
+#include <boost/asio/steady_timer.hpp>
 
 #include "qtalk/log.hpp"
 #include "qtalk/transport/listener.hpp"
@@ -193,6 +195,36 @@ Result<std::unique_ptr<Listener>> adopt_listener(net::any_io_executor ex, int fd
     return Errc::unsupported_scheme;
 }
 
+namespace {
+// A unix stream connect completes at once: connected, or EAGAIN when the listener's backlog is
+// full, and then the socket is not connected at all (Asio's async_connect would wait for
+// writability and report such a socket as connected). A full backlog means a busy server, so
+// the connect is retried for a while before that error is returned.
+Task<Result<unix_proto::socket>> connect_unix(net::any_io_executor ex, std::string path) {
+    constexpr auto give_up_after = std::chrono::seconds(2);
+    const auto deadline = std::chrono::steady_clock::now() + give_up_after;
+    auto pause = std::chrono::microseconds(500);
+    net::steady_timer timer(ex);
+    for (;;) {
+        unix_proto::socket s(ex);
+        boost::system::error_code ec;
+        s.open(unix_proto(), ec);
+        if (!ec) s.non_blocking(true, ec);
+        if (ec) co_return std::error_code(ec);
+        // The system call itself: Asio's connect() would also wait on EAGAIN, then see no error.
+        const unix_proto::endpoint ep(path);
+        if (::connect(s.native_handle(), ep.data(), static_cast<socklen_t>(ep.size())) == 0) co_return s;
+        const int err = errno;
+        if (err != EAGAIN) co_return std::error_code(err, std::system_category());
+        ec.assign(err, boost::system::system_category());
+        if (std::chrono::steady_clock::now() + pause > deadline) co_return std::error_code(ec);
+        timer.expires_after(pause);
+        co_await timer.async_wait(detail::use_tuple);
+        pause = std::min(pause * 2, std::chrono::microseconds(50'000));
+    }
+}
+}  // namespace
+
 Task<Result<std::unique_ptr<Stream>>> dial(net::any_io_executor ex, std::string text, DialOptions opts) {
     auto u = parse_url(text);
     if (!u) co_return u.error();
@@ -211,9 +243,9 @@ Task<Result<std::unique_ptr<Stream>>> dial(net::any_io_executor ex, std::string 
             std::make_unique<detail::SocketStream<tcp::socket>>(std::move(s), std::move(peer)));
     }
     case Scheme::unix_socket: {
-        unix_proto::socket s(ex);
-        auto [ec] = co_await s.async_connect(unix_proto::endpoint(u->path), detail::use_tuple);
-        if (ec) co_return std::error_code(ec);
+        auto connected = co_await connect_unix(ex, u->path);
+        if (!connected) co_return connected.error();
+        auto& s = *connected;
         auto peer = detail::unix_peer(s);
         co_return std::unique_ptr<Stream>(
             std::make_unique<detail::SocketStream<unix_proto::socket>>(std::move(s), std::move(peer)));
