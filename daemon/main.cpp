@@ -2,6 +2,7 @@
 // watchdog, socket activation, journald) and listeners; everything else is the Hub's, which
 // reads no files and no environment.
 #include <grp.h>
+#include <malloc.h>
 #include <unistd.h>
 
 #include <csignal>
@@ -150,6 +151,11 @@ std::string status_line(const Hub& hub) {
 }  // namespace
 
 int main(int argc, char** argv) {
+    // Payload buffers of 256 KiB and more (a bulk stream's 1 MiB DATA messages) always come from
+    // mmap and go back to the system when freed. By default glibc raises this threshold after
+    // the first such free and then serves them from the heap, which a long stream fragments:
+    // the hub's memory would grow past what its windows hold.
+    mallopt(M_MMAP_THRESHOLD, 256 * 1024);
     CLI::App app{"qtalkd: the qtalk hub daemon"};
     Cli cli;
     app.add_option("-c,--config", cli.config_path, "configuration file (default /etc/qtalk/qtalkd.json if present)");

@@ -1,5 +1,5 @@
 // Chunk storage: sizes from 16 bytes to 1 MiB are rounded up to a power of two and recycled
-// through a per-thread cache that holds at most 2 MiB (and 64 blocks a size); everything else
+// through a per-thread cache that holds at most 2 MiB (64 blocks a size, one from 256 KiB up); everything else
 // goes straight to the allocator. (A bulk writer keeps a send budget's worth of 64 KiB copies in
 // flight: the cache must hold that many, or the allocator trims and re-faults the heap top on
 // every batch. Small payloads, an rpc call's frames, are copied once each as they arrive.)
@@ -16,6 +16,10 @@ constexpr std::size_t max_cached = 1024 * 1024;
 constexpr std::size_t classes = std::countr_zero(max_cached) - std::countr_zero(min_cached) + 1;
 constexpr std::size_t per_class = 64;
 constexpr std::size_t max_cached_bytes = 2 * 1024 * 1024;
+// One block a size from here up: these are whole DATA messages a splice forwards (up to the hub's
+// 1 MiB max packet), live at most a window's worth at a time; a cache of several would add
+// megabytes to what a stream holds.
+constexpr std::size_t large_block = 256 * 1024;
 
 struct Cache {
     std::array<std::array<std::byte*, per_class>, classes> blocks{};
@@ -48,7 +52,8 @@ std::byte* chunk_alloc(std::size_t n, std::size_t& cap) {
 void chunk_free(std::byte* p, std::size_t cap) noexcept {
     if (cap >= min_cached && cap <= max_cached && std::has_single_bit(cap)) {
         auto c = class_of(cap);
-        if (cache.count[c] < per_class && cache.bytes + cap <= max_cached_bytes) {
+        const std::size_t limit = cap >= large_block ? 1 : per_class;
+        if (cache.count[c] < limit && cache.bytes + cap <= max_cached_bytes) {
             cache.blocks[c][cache.count[c]++] = p;
             cache.bytes += cap;
             return;

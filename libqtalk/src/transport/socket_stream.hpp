@@ -41,18 +41,19 @@ public:
     // Sends what the socket takes at once, then waits for room for the rest. An async write that
     // completes at once still hands its completion to the scheduler, one more round (and reactor
     // poll) before the writer goes on; sending directly saves that on nearly every write, since
-    // a socket's send buffer usually has room. Direct completions in a row are bounded so that a
-    // writer refilled as fast as it sends still lets the rest of the context run.
+    // a socket's send buffer usually has room. What goes out directly between two trips through
+    // the scheduler is bounded (direct_burst bytes), so a bulk writer still takes turns with the
+    // other streams of its context as before; small messages nearly always go directly.
     Task<Result<void>> write(std::span<const boost::asio::const_buffer> bufs) override {
         std::size_t sent = 0;
-        if (direct_writes_ < max_direct_writes) {
-            ++direct_writes_;
+        if (direct_written_ < direct_burst) {
             boost::system::error_code ec;
             bool done = send_now(bufs, sent, ec);
+            direct_written_ += sent;
             if (ec) co_return translate(ec);
             if (done) co_return Result<void>{};
         }
-        direct_writes_ = 0;
+        direct_written_ = 0;
         rest_.clear();
         for (auto& b : bufs) {
             if (sent >= b.size()) {
@@ -79,20 +80,21 @@ public:
     Socket& socket() { return s_; }
 
 private:
-    static constexpr int max_direct_writes = 64;
-    static constexpr int max_direct_reads = 16;
+    static constexpr std::size_t direct_burst = 64 * 1024;
 
     // By value: the awaitable starts after the caller's temporaries are gone.
     template <class Buffers>
     Task<Result<std::size_t>> read_into(Buffers bufs) {
-        if (direct_reads_ < max_direct_reads) {
-            ++direct_reads_;
+        if (direct_read_ < direct_burst) {
             boost::system::error_code ec;
             auto n = s_.read_some(bufs, ec);
-            if (!ec) co_return n;
+            if (!ec) {
+                direct_read_ += n;
+                co_return n;
+            }
             if (ec != boost::asio::error::would_block && ec != boost::asio::error::try_again) co_return translate(ec);
         }
-        direct_reads_ = 0;
+        direct_read_ = 0;
         auto [ec, n] = co_await s_.async_read_some(bufs, use_tuple);
         if (ec) co_return translate(ec);
         co_return n;
@@ -123,8 +125,8 @@ private:
     }
 
     Socket s_;
-    int direct_writes_ = 0;
-    int direct_reads_ = 0;
+    std::size_t direct_written_ = 0;  // since the last trip through the scheduler
+    std::size_t direct_read_ = 0;
     std::vector<boost::asio::const_buffer> rest_;  // what a partial direct send left, for the async write
     PeerInfo peer_;
 };
