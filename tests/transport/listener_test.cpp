@@ -1,6 +1,7 @@
 // listen()/dial() over real sockets: tcp and unix byte exchange, peer credentials, stale and
 // live unix socket files, refused connections, stdio-style fd streams.
 #include <gtest/gtest.h>
+#include <fcntl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -10,6 +11,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <thread>
 
 #include "qtalk/transport/listener.hpp"
 #include "support/async.hpp"
@@ -177,5 +179,56 @@ TEST(TransportListener, UnixDialToAFullBacklogNeverReturnsAnUnconnectedStream) {
         }
         ::close(fd);
         std::filesystem::remove(path);
+    });
+}
+
+// Socket streams read and send directly when they can, skipping the scheduler, but only for a
+// bounded number of bytes in a row: a reader whose socket always has data still lets another
+// stream's reader in. A's socket holds a few hundred KiB before anyone reads, and A is read 4 KiB
+// at a time; B's single byte must be read long before A's bytes are.
+TEST(TransportListener, DirectReadsLetOtherStreamsTakeTurns) {
+    run_async([](io_context& io) -> awaitable<void> {
+        int fds[2];
+        EXPECT_EQ(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds), 0);
+        int big = 8 << 20;  // capped by the system (net.core.wmem_max): typically ~400 KiB result
+        ::setsockopt(fds[1], SOL_SOCKET, SO_SNDBUF, &big, sizeof big);
+        ::fcntl(fds[1], F_SETFL, O_NONBLOCK);
+        std::size_t queued = 0;
+        std::vector<char> chunk(4096, 'a');
+        while (queued < (1u << 20)) {
+            auto n = ::write(fds[1], chunk.data(), chunk.size());
+            if (n <= 0) break;
+            queued += std::size_t(n);
+        }
+        ::close(fds[1]);
+        auto a_in = transport::adopt_stream(io.get_executor(), fds[0]);
+        EXPECT_TRUE(a_in);
+        auto b = transport::socket_pair(io.get_executor());
+        auto& [b_out, b_in] = *b;
+        std::size_t a_read = 0, a_read_when_b_done = 0;
+        bool b_done = false, a_done = false;
+        boost::asio::co_spawn(io, [&]() -> awaitable<void> {
+            std::array<std::byte, 4096> buf;
+            for (;;) {
+                auto n = co_await (*a_in)->read_some(buf);
+                if (!n) break;
+                a_read += *n;
+            }
+            a_done = true;
+        }, boost::asio::detached);
+        boost::asio::co_spawn(io, [&]() -> awaitable<void> {
+            std::array<std::byte, 16> buf;
+            auto n = co_await b_in->read_some(buf);
+            EXPECT_TRUE(n && *n == 1);
+            a_read_when_b_done = a_read;
+            b_done = true;
+        }, boost::asio::detached);
+        auto one = bytes_of("b");
+        std::array<boost::asio::const_buffer, 1> bufs{boost::asio::buffer(one.data(), one.size())};
+        EXPECT_TRUE(co_await b_out->write(bufs));
+        EXPECT_TRUE(co_await eventually([&] { return b_done && a_done; }));
+        EXPECT_EQ(a_read, queued);
+        EXPECT_GE(queued, 256u * 1024) << "the system's socket buffers are too small for this test";
+        EXPECT_LE(a_read_when_b_done, 160u * 1024) << "B waited for " << a_read_when_b_done << " of " << queued;
     });
 }
