@@ -214,10 +214,9 @@ Task<Result<unix_proto::socket>> connect_unix(net::any_io_executor ex, std::stri
         // The system call itself: Asio's connect() would also wait on EAGAIN, then see no error.
         const unix_proto::endpoint ep(path);
         if (::connect(s.native_handle(), ep.data(), static_cast<socklen_t>(ep.size())) == 0) co_return s;
-        const int err = errno;
-        if (err != EAGAIN) co_return std::error_code(err, std::system_category());
-        ec.assign(err, boost::system::system_category());
-        if (std::chrono::steady_clock::now() + pause > deadline) co_return std::error_code(ec);
+        const std::error_code failed(errno, std::system_category());
+        if (failed != std::errc::resource_unavailable_try_again || std::chrono::steady_clock::now() + pause > deadline)
+            co_return failed;
         timer.expires_after(pause);
         co_await timer.async_wait(detail::use_tuple);
         pause = std::min(pause * 2, std::chrono::microseconds(50'000));

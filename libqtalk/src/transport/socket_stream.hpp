@@ -82,6 +82,11 @@ public:
 private:
     static constexpr std::size_t direct_burst = 64 * 1024;
 
+    // A direct read or send found no bytes or no room: wait through Asio instead.
+    static bool would_block(const boost::system::error_code& ec) {
+        return ec == boost::asio::error::would_block || ec == boost::asio::error::try_again;
+    }
+
     // By value: the awaitable starts after the caller's temporaries are gone.
     template <class Buffers>
     Task<Result<std::size_t>> read_into(Buffers bufs) {
@@ -92,7 +97,7 @@ private:
                 direct_read_ += n;
                 co_return n;
             }
-            if (ec != boost::asio::error::would_block && ec != boost::asio::error::try_again) co_return translate(ec);
+            if (!would_block(ec)) co_return translate(ec);
         }
         direct_read_ = 0;
         auto [ec, n] = co_await s_.async_read_some(bufs, use_tuple);
@@ -112,7 +117,7 @@ private:
             for (auto i = first; i < bufs.size() && k < max_iov; ++i, ++k) window[k] = bufs[i] + (i == first ? skip : 0);
             auto n = s_.write_some(std::span(window.data(), k), ec);
             if (ec) {
-                if (ec == boost::asio::error::would_block || ec == boost::asio::error::try_again) ec.clear();
+                if (would_block(ec)) ec.clear();
                 return false;
             }
             sent += n;
