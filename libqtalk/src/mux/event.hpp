@@ -5,8 +5,8 @@
 // Waits are on every hot path of a session (a read waiting for data, a write waiting for
 // credit, the writer waiting for frames), so an Event is a list of parked coroutine handlers,
 // not a timer: no allocation and no lock per wait; notify() without waiters costs a branch,
-// with waiters one post each. A pending wait honours per-operation cancellation (awaitable
-// operators such as `||`).
+// with waiters one post each (none while a read loop collects wakes: DeferredWakes below).
+// A pending wait honours per-operation cancellation (awaitable operators such as `||`).
 #pragma once
 #include <cstdint>
 #include <optional>
