@@ -1,7 +1,9 @@
 // `qtalk-bench --hub-load URL [SECONDS] [IN_FLIGHT] [json|cbor]`: a steady echo load through a
 // running qtalkd, for profiling the hub on its own (perf, callgrind, strace -c on its pid).
 // A provider registers `load-echo` on one thread; IN_FLIGHT callers call it back to back on a
-// second thread; prints calls/s once a second and in total.
+// second thread; prints calls/s once a second and in total. `direct+URL` instead listens on URL
+// for the callers' session and serves it on the provider's thread without a hub in between: the
+// same load peer to peer, to compare the endpoints' CPU per call with and without the hub.
 #include <atomic>
 #include <cstdio>
 #include <cstdlib>
@@ -39,22 +41,43 @@ int hub_load_main(int argc, char** argv) {
     const auto codec = argc > 5 && std::strcmp(argv[5], "json") == 0 ? rpc::Codec::json : rpc::Codec::cbor;
     const std::string selector = "load-echo";
 
+    const bool direct = url.starts_with("direct+");
+    if (direct) url.erase(0, 7);
+
     Loop callers, provider;
     std::shared_ptr<Session> psess, csess;
     try {
-        psess = spawn(provider, [&]() -> Task<std::shared_ptr<Session>> {
-            auto s = co_await dial_session(url);
+        std::shared_ptr<qtalk::transport::Listener> listener;
+        if (direct) {
+            auto l = qtalk::transport::listen(provider.executor(), url);
+            if (!l) throw std::runtime_error("listen " + url + ": " + l.error().message());
+            listener = std::move(*l);
+            url = listener->url();
+        }
+        auto serving = spawn(provider, [&]() -> Task<std::shared_ptr<Session>> {
+            std::shared_ptr<Session> s;
+            if (direct) {
+                auto a = co_await listener->accept();
+                if (!a) throw std::runtime_error("accept: " + a.error().message());
+                listener->close();
+                s = Session::start(std::move(*a));
+            } else {
+                s = co_await dial_session(url);
+            }
             rpc::ServeOptions so;
             so.codec = codec;
             rpc::serve(s, [](rpc::Responder& r, rpc::Call& c) -> rpc::Task<void> { (void)co_await r.reply(c.args); },
                        so);
+            if (direct) co_return s;
             nlohmann::json args;
             args["name"] = selector;
             auto reg = co_await rpc::Client(s, codec).call("qtalk.register", args);
             if (!reg) throw std::runtime_error("register: " + reg.error().to_string());
             co_return s;
-        }).get();
+        });
+        if (!direct) psess = serving.get();
         csess = spawn(callers, dial_session(url)).get();
+        if (direct) psess = serving.get();
     } catch (const std::exception& e) {
         std::fprintf(stderr, "hub-load: %s\n", e.what());
         return 1;

@@ -1,5 +1,6 @@
 // mux::splice over real sockets: A <-> (A-mid | B-mid) <-> B, two session pairs over socketpairs
-// with the middle channels joined, as qtalkd joins a caller's channel to a provider's.
+// with the middle channels joined, as qtalkd joins a caller's channel to a provider's. Every test
+// runs for both forms: the coroutine and the detached splice with a completion callback.
 #include <gtest/gtest.h>
 
 #include <boost/asio/detached.hpp>
@@ -15,6 +16,20 @@ using boost::asio::awaitable;
 using boost::asio::io_context;
 
 namespace {
+
+bool detached_splice = false;  // the form under test (the parameter of MuxSplice)
+
+// Joins x and y in the form under test; `out` receives the result.
+void start_splice(io_context& io, mux::Channel x, mux::Channel y, std::optional<mux::SpliceResult>* out) {
+    if (detached_splice) {
+        mux::splice(std::move(x), std::move(y), {}, [out](mux::SpliceResult r) { if (out) *out = r; });
+        return;
+    }
+    boost::asio::co_spawn(io, [x, y, out]() -> awaitable<void> {
+        auto r = co_await mux::splice(x, y);
+        if (out) *out = r;
+    }, boost::asio::detached);
+}
 
 std::vector<std::byte> pattern(std::size_t n, unsigned seed) {
     std::vector<std::byte> v(n);
@@ -58,9 +73,7 @@ awaitable<void> join(io_context& io, Spliced* s) {
     s->ca_mid = *ca_mid;
     s->cb_mid = *cb_mid;
     s->cb = *cb;
-    boost::asio::co_spawn(io, [s]() -> awaitable<void> {
-        s->result = co_await mux::splice(s->ca_mid, s->cb_mid);
-    }, boost::asio::detached);
+    start_splice(io, s->ca_mid, s->cb_mid, &s->result);
 }
 
 awaitable<std::shared_ptr<Spliced>> make_spliced(io_context& io, const mux::Options* a_mid_opts = nullptr,
@@ -71,9 +84,17 @@ awaitable<std::shared_ptr<Spliced>> make_spliced(io_context& io, const mux::Opti
     co_return s;
 }
 
+class MuxSplice : public ::testing::TestWithParam<bool> {
+protected:
+    void SetUp() override { detached_splice = GetParam(); }
+};
+
 }  // namespace
 
-TEST(MuxSplice, BytesBothWaysThenEofAndCloseEndIt) {
+INSTANTIATE_TEST_SUITE_P(Forms, MuxSplice, ::testing::Values(false, true),
+                         [](const auto& info) { return info.param ? "Detached" : "Coroutine"; });
+
+TEST_P(MuxSplice, BytesBothWaysThenEofAndCloseEndIt) {
     run_async([](io_context& io) -> awaitable<void> {
         auto s = co_await make_spliced(io);
         auto up = pattern(3 * 1024 * 1024 + 7, 1), down = pattern(1024 * 1024 + 3, 2);
@@ -95,7 +116,7 @@ TEST(MuxSplice, BytesBothWaysThenEofAndCloseEndIt) {
     });
 }
 
-TEST(MuxSplice, CloseFromEitherSideReachesTheOther) {
+TEST_P(MuxSplice, CloseFromEitherSideReachesTheOther) {
     run_async([](io_context& io) -> awaitable<void> {
         auto s = co_await make_spliced(io);
         auto bytes = pattern(1000, 3);
@@ -108,7 +129,7 @@ TEST(MuxSplice, CloseFromEitherSideReachesTheOther) {
     });
 }
 
-TEST(MuxSplice, StalledReaderBoundsWhatTheWriterGetsAhead) {
+TEST_P(MuxSplice, StalledReaderBoundsWhatTheWriterGetsAhead) {
     run_async([](io_context& io) -> awaitable<void> {
         mux::Options small;
         small.window = 64 * 1024;
@@ -136,7 +157,7 @@ TEST(MuxSplice, StalledReaderBoundsWhatTheWriterGetsAhead) {
     });
 }
 
-TEST(MuxSplice, PayloadsLargerThanTheDestinationsPacketAreSplit) {
+TEST_P(MuxSplice, PayloadsLargerThanTheDestinationsPacketAreSplit) {
     run_async([](io_context& io) -> awaitable<void> {
         mux::Options b;
         b.max_packet = 32 * 1024;  // the middle's payloads from A are up to 1 MiB
@@ -160,7 +181,7 @@ TEST(MuxSplice, PayloadsLargerThanTheDestinationsPacketAreSplit) {
     });
 }
 
-TEST(MuxSplice, SessionEndingBeforeAnyByteLeavesTheOtherChannelOpen) {
+TEST_P(MuxSplice, SessionEndingBeforeAnyByteLeavesTheOtherChannelOpen) {
     run_async([](io_context& io) -> awaitable<void> {
         auto s = co_await make_spliced(io);
         EXPECT_TRUE(co_await s->ca.write(pattern(100, 6)));
@@ -179,7 +200,7 @@ TEST(MuxSplice, SessionEndingBeforeAnyByteLeavesTheOtherChannelOpen) {
     });
 }
 
-TEST(MuxSplice, SessionEndingAfterSomeBytesClosesTheOtherAfterThem) {
+TEST_P(MuxSplice, SessionEndingAfterSomeBytesClosesTheOtherAfterThem) {
     run_async([](io_context& io) -> awaitable<void> {
         auto s = co_await make_spliced(io);
         auto part = pattern(70000, 8);
@@ -195,7 +216,7 @@ TEST(MuxSplice, SessionEndingAfterSomeBytesClosesTheOtherAfterThem) {
     });
 }
 
-TEST(MuxSplice, ManySplicesShareTwoSessions) {
+TEST_P(MuxSplice, ManySplicesShareTwoSessions) {
     run_async([](io_context& io) -> awaitable<void> {
         auto [a, a_mid] = session_pair(io.get_executor());
         auto [b_mid, b] = session_pair(io.get_executor());
@@ -207,7 +228,7 @@ TEST(MuxSplice, ManySplicesShareTwoSessions) {
             auto cb_mid = co_await b_mid->open();
             auto cb = co_await b->accept();
             EXPECT_TRUE(ca && ca_mid && cb_mid && cb);
-            boost::asio::co_spawn(io, mux::splice(*ca_mid, *cb_mid), boost::asio::detached);
+            start_splice(io, *ca_mid, *cb_mid, nullptr);
             // B echoes what it reads, then closes; A checks the echo.
             boost::asio::co_spawn(io, [cb = *cb]() mutable -> awaitable<void> {
                 auto got = co_await read_all(cb);
@@ -228,7 +249,7 @@ TEST(MuxSplice, ManySplicesShareTwoSessions) {
     });
 }
 
-TEST(MuxSplice, SourceGoneWhileALargePayloadIsWrittenByReference) {
+TEST_P(MuxSplice, SourceGoneWhileALargePayloadIsWrittenByReference) {
     run_async([](io_context& io) -> awaitable<void> {
         mux::Options b;
         b.window = 48 * 1024;  // far below the 1 MiB payloads from A: they go out in place
@@ -249,7 +270,7 @@ TEST(MuxSplice, SourceGoneWhileALargePayloadIsWrittenByReference) {
     });
 }
 
-TEST(MuxSplice, DestinationClosedThenItsSessionLostWithFramesQueuedStillEnds) {
+TEST_P(MuxSplice, DestinationClosedThenItsSessionLostWithFramesQueuedStillEnds) {
     run_async([](io_context& io) -> awaitable<void> {
         auto [a, a_mid] = session_pair(io.get_executor());
         auto [b_mid, peer] = session_with_raw_peer(io.get_executor());
@@ -266,8 +287,7 @@ TEST(MuxSplice, DestinationClosedThenItsSessionLostWithFramesQueuedStillEnds) {
         EXPECT_TRUE(co_await eventually([&] { return opened.has_value() && opened->has_value(); }));
         auto cb_mid = **opened;
         std::optional<mux::SpliceResult> res;
-        boost::asio::co_spawn(io, [&res, x = *ca_mid, y = cb_mid]() -> awaitable<void> { res = co_await mux::splice(x, y); },
-                              boost::asio::detached);
+        start_splice(io, *ca_mid, cb_mid, &res);
         auto data = pattern(8 * 1024 * 1024, 11);
         boost::asio::co_spawn(io, [&data, ch = *ca]() mutable -> awaitable<void> { (void)co_await ch.write(data); },
                               boost::asio::detached);

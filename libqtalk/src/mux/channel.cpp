@@ -196,6 +196,45 @@ Task<Result<void>> Channel::close_write() {
     co_return Result<void>{};
 }
 
+bool Channel::try_write(std::span<const std::byte> data) {
+    auto& ch = *ref_->st;
+    if (ch.writing || write_error(ch) || ch.phase != detail::Phase::open || !fits_one_frame(ch, data.size()) ||
+        !ref_->session->impl_->send_data_copy(ref_->st, data))
+        return false;
+    ch.remote_window -= static_cast<std::uint32_t>(data.size());
+    return true;
+}
+
+void Channel::watch(std::shared_ptr<Watcher> w) {
+    auto& ch = *ref_->st;
+    ch.watch.ex = &ref_->session->impl_->ex;
+    ch.watch.watcher = std::move(w);
+    ch.read_ev.set_hook(&ch.watch);
+    ch.write_ev.set_hook(&ch.watch);
+}
+
+void Channel::unwatch() {
+    auto& ch = *ref_->st;
+    if (!ch.watch.watcher) return;
+    ch.watch.watcher.reset();
+    ch.read_ev.set_hook(nullptr);
+    ch.write_ev.set_hook(nullptr);
+}
+
+bool Channel::opening() const {
+    auto& ch = *ref_->st;
+    return ch.phase == detail::Phase::opening && !open_error();
+}
+
+std::error_code Channel::open_error() const {
+    auto& ch = *ref_->st;
+    if (ch.open_timed_out) return Errc::open_timeout;
+    if (ch.open_failed) return Errc::open_refused;
+    if (ch.open_over_limit) return Errc::too_many_channels;
+    if (ch.phase == detail::Phase::opening && ch.session_dead) return Errc::session_closed;
+    return {};
+}
+
 void Channel::close() {
     if (ref_) ref_->session->impl_->local_close(*ref_->st);
 }

@@ -16,6 +16,15 @@ namespace qtalk::mux::detail {
 
 enum class Phase { opening, open };
 
+// A Channel::watch() watcher, hooked to both events of its channel: each notify defers one call.
+struct WatchHook final : Event::Hook {
+    const boost::asio::any_io_executor* ex = nullptr;  // the session's
+    std::shared_ptr<Watcher> watcher;
+    void on_event() override {
+        if (watcher) DeferredWakes::defer(*ex, watcher);
+    }
+};
+
 struct ChannelState {
     ChannelState(const boost::asio::any_io_executor& ex, std::uint32_t id, bool local)
         : local_id(id), opened_locally(local), read_ev(ex), write_ev(ex) {}
@@ -31,6 +40,7 @@ struct ChannelState {
     bool eof_sent = false, eof_received = false;
     bool open_failed = false;
     bool open_timed_out = false;
+    bool open_over_limit = false;  // open_watched() past max_channels: never sent
     // A timed open()'s deadline (max: none); the session's open timer enforces it.
     std::chrono::steady_clock::time_point open_deadline = std::chrono::steady_clock::time_point::max();
     bool session_dead = false;
@@ -69,6 +79,8 @@ struct ChannelState {
     bool reading = false, writing = false;
     bool manual_credit = false;
     bool abandoned = false;   // the opener gave up before CONFIRM: close on arrival
+    WatchHook watch;          // Channel::watch(); a splice replaces it
+    std::shared_ptr<void> splice_owner;  // a detached splice joining this channel (splice.cpp)
 
     bool finished() const { return close_sent && close_received; }
 };

@@ -19,6 +19,9 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/container/small_vector.hpp>
+#include <memory>
+
+#include "qtalk/mux/watcher.hpp"
 
 namespace qtalk::mux::detail {
 
@@ -37,6 +40,9 @@ class Event;
 // them here is as if posted to it); others are posted as usual. A collection is bounded: past
 // max_inline wake-ups in one run the rest are posted, so coroutines waking each other cannot
 // keep the read loop from its socket.
+//
+// Channel watchers (qtalk/mux/watcher.hpp) are deferred the same way: collected once per batch
+// and called with the other wakes, or posted when no batch collects for their executor.
 class DeferredWakes {
 public:
     using Handler = boost::asio::detail::awaitable_handler<boost::asio::any_io_executor>;
@@ -55,22 +61,29 @@ public:
     // where the read loop would suspend: nothing it resumes runs in the middle of a message.
     void run() {
         for (std::size_t ran = 0;; ++ran) {
+            const bool watcher = next_ == handlers_.size() && next_watcher_ < watchers_.size();
             auto& list = next_ < handlers_.size() ? handlers_ : flushes_;
             auto& next = &list == &handlers_ ? next_ : next_flush_;
-            if (next == list.size()) break;
+            if (!watcher && next == list.size()) break;
             if (ran == max_inline) {
                 current_ = prev_;  // collect no more: post what is left (and what it wakes)
                 post_rest();
                 current_ = this;
                 break;
             }
+            if (watcher) {
+                auto w = std::move(watchers_[next_watcher_++]);
+                call(*w);
+                continue;
+            }
             Handler h(std::move(list[next]));
             ++next;
             std::move(h)();
         }
         handlers_.clear();
+        watchers_.clear();
         flushes_.clear();
-        next_ = next_flush_ = 0;
+        next_ = next_watcher_ = next_flush_ = 0;
     }
 
     // The collection a wake for `ex` joins, if any.
@@ -83,11 +96,29 @@ public:
         boost::asio::post(ex, [h = std::move(h)]() mutable { std::move(h)(); });
     }
 
+    // One call of `w` on `ex`, after the batch collecting for `ex` or through a post; nothing if
+    // a call is already on its way.
+    static void defer(const boost::asio::any_io_executor& ex, std::shared_ptr<Watcher> w) {
+        if (w->queued_) return;
+        w->queued_ = true;
+        if (auto* batch = collecting(ex)) batch->watchers_.push_back(std::move(w));
+        else post(ex, std::move(w));
+    }
+
 private:
     static constexpr std::size_t max_inline = 4096;
 
+    static void call(Watcher& w) {
+        w.queued_ = false;  // what happens while it runs calls it again
+        w.on_channel_event();
+    }
+    static void post(const boost::asio::any_io_executor& ex, std::shared_ptr<Watcher> w) {
+        boost::asio::post(ex, [w = std::move(w)] { call(*w); });
+    }
+
     void post_rest() {
         for (; next_ < handlers_.size(); ++next_) post(ex_, std::move(handlers_[next_]));
+        for (; next_watcher_ < watchers_.size(); ++next_watcher_) post(ex_, std::move(watchers_[next_watcher_]));
         for (; next_flush_ < flushes_.size(); ++next_flush_) post(ex_, std::move(flushes_[next_flush_]));
     }
 
@@ -96,8 +127,9 @@ private:
     DeferredWakes* prev_;
     using List = boost::container::small_vector<Handler, 4>;  // a handler is one pointer
     List handlers_;
+    boost::container::small_vector<std::shared_ptr<Watcher>, 4> watchers_;
     List flushes_;
-    std::size_t next_ = 0, next_flush_ = 0;
+    std::size_t next_ = 0, next_watcher_ = 0, next_flush_ = 0;
 };
 
 class Event {

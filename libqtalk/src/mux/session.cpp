@@ -169,6 +169,27 @@ Task<Result<Channel>> Session::open_until(std::shared_ptr<Session> self, std::ch
     co_return d.make_handle(std::move(st));
 }
 
+Channel Session::open_watched(std::chrono::milliseconds timeout, std::shared_ptr<Watcher> w) {
+    auto& d = *impl_;
+    std::shared_ptr<ChannelState> st;
+    if (d.closed || d.channels.size() >= d.opts.max_channels) {
+        st = std::make_shared<ChannelState>(d.ex, 0, true);  // never in the table: nothing will change
+        st->session_dead = d.closed;
+        st->open_over_limit = !d.closed;
+        st->local_closed = st->close_sent = true;
+    } else {
+        st = std::make_shared<ChannelState>(d.ex, d.channels.allocate(), true);
+        d.channels.insert(st);
+        d.send(frame::Open{st->local_id, d.opts.window, d.opts.max_packet});
+        st->recv_credit = d.opts.window;
+        st->open_deadline = std::chrono::steady_clock::now() + timeout;
+        d.watch_open_deadline(st->open_deadline);
+    }
+    auto ch = d.make_handle(std::move(st));
+    ch.watch(std::move(w));
+    return ch;
+}
+
 void Session::Impl::watch_open_deadline(std::chrono::steady_clock::time_point deadline) {
     if (deadline >= open_timer_at || closed) return;
     open_timer_at = deadline;
@@ -384,8 +405,10 @@ void Session::Impl::teardown(std::error_code why, std::uint32_t channel) {
 
 // PROTOCOL §2.7: CLOSE once, nothing after it; buffered inbound data is dropped.
 void Session::Impl::local_close(ChannelState& ch) {
+    ch.watch.watcher.reset();  // a closed channel is nobody's concern any more
     if (ch.local_closed || ch.session_dead) return;
     ch.local_closed = true;
+    if (ch.phase == detail::Phase::opening && ch.opened_locally) ch.abandoned = true;  // CLOSE once CONFIRMed
     ch.rx.clear();
     ch.rx_bytes = 0;
     ch.read_ev.notify();

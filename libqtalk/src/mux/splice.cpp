@@ -11,6 +11,7 @@
 namespace qtalk::mux {
 using detail::ChannelAccess;
 using detail::ChannelState;
+using detail::DeferredWakes;
 using detail::Event;
 
 namespace {
@@ -37,6 +38,7 @@ public:
             st_[i] = ChannelAccess::state(ch_[i]).get();
             s_[i] = &ChannelAccess::session(ch_[i]);
             st_[i]->manual_credit = true;  // credit only for forwarded bytes
+            st_[i]->watch.watcher.reset();  // the splice's hooks replace a watcher's
             pump_hook_[i].link = budget_hook_[i].link = this;
             pump_hook_[i].dir = budget_hook_[i].dir = i;
         }
@@ -201,8 +203,16 @@ private:
         if (complete_ || !done_[0] || !done_[1]) return;
         complete_ = true;
         finished_.notify();
+        if (completion_) completion_->on_event();
     }
 
+public:
+    // A detached splice hears of the completion inline, through this hook.
+    void on_complete(Event::Hook* h) { completion_ = h; }
+    ChannelState& state(int i) const { return *st_[i]; }
+    const boost::asio::any_io_executor& executor() const { return s_[0]->ex; }
+
+private:
     void unhook() {
         for (int dir = 0; dir < 2; ++dir) {
             st_[dir]->read_ev.set_hook(nullptr);
@@ -224,12 +234,94 @@ private:
     bool complete_ = false;
     SpliceResult result_;
     Event finished_;
+    Event::Hook* completion_ = nullptr;
 };
 
 void PumpHook::on_event() { link->pump(dir); }
 void BudgetHook::on_event() { link->budget_freed(dir); }
 
+// splice() with a completion callback: the Link on the heap. Until it completes, the two channel
+// states own it (ChannelState::splice_owner); the completion moves that ownership into a
+// deferred call (as a coroutine's frame is owned by its parked handler), which closes the
+// channels, waits while payloads are still queued by reference (owned then by the channel whose
+// write it waits for), and runs `done`. A context destroyed with the call still pending frees it.
+class DetachedSplice final : public Watcher, public std::enable_shared_from_this<DetachedSplice> {
+public:
+    DetachedSplice(Channel a, Channel b, boost::asio::any_io_executor ex, std::function<void(SpliceResult)> done)
+        : link_(std::move(a), std::move(b), std::move(ex)), done_(std::move(done)) {
+        completion_.self = written_.self = this;
+    }
+
+    static void start(const std::shared_ptr<DetachedSplice>& self, const std::function<void()>& started) {
+        auto& link = self->link_;
+        link.state(0).splice_owner = link.state(1).splice_owner = self;
+        link.on_complete(&self->completion_);
+        link.start();
+        if (started) started();
+    }
+
+    void on_channel_event() override {
+        if (!closed_) {
+            closed_ = true;
+            link_.close_channels();
+        }
+        if (auto* ev = link_.pending_writes()) {
+            // The write event's channel is that of a live session (or one being torn down,
+            // which notifies it): it owns us until the write completes.
+            ev->set_hook(&written_);
+            waiting_ = ev;
+            owner_of(ev) = shared_from_this();
+            return;
+        }
+        if (auto done = std::move(done_)) done(link_.result());
+    }
+
+private:
+    struct Completion final : Event::Hook {
+        DetachedSplice* self;
+        void on_event() override { self->defer_from(self->link_.state(0), &self->link_.state(1)); }
+    };
+    struct Written final : Event::Hook {
+        DetachedSplice* self;
+        void on_event() override {
+            auto* ev = std::exchange(self->waiting_, nullptr);
+            ev->set_hook(nullptr);
+            self->defer_from(self->owner_state(ev), nullptr);
+        }
+    };
+
+    // Moves the ownership held by `st` (and drops `other`'s) into one deferred call.
+    void defer_from(ChannelState& st, ChannelState* other) {
+        auto me = std::static_pointer_cast<DetachedSplice>(std::move(st.splice_owner));
+        if (other) other->splice_owner.reset();
+        if (me) DeferredWakes::defer(link_.executor(), std::move(me));
+    }
+    ChannelState& owner_state(Event* ev) { return &link_.state(0).write_ev == ev ? link_.state(0) : link_.state(1); }
+    std::shared_ptr<void>& owner_of(Event* ev) { return owner_state(ev).splice_owner; }
+
+    Link link_;
+    std::function<void(SpliceResult)> done_;
+    Completion completion_;
+    Written written_;
+    Event* waiting_ = nullptr;
+    bool closed_ = false;
+};
+
 }  // namespace
+
+void splice(Channel a, Channel b, std::function<void()> started, std::function<void(SpliceResult)> done) {
+    auto ex = a.session().get_executor();
+    if (ex != b.session().get_executor()) {
+        a.close();
+        b.close();
+        if (started) started();
+        boost::asio::post(ex, [done = std::move(done)] {
+            if (done) done(SpliceResult{});
+        });
+        return;
+    }
+    DetachedSplice::start(std::make_shared<DetachedSplice>(std::move(a), std::move(b), ex, std::move(done)), started);
+}
 
 Task<SpliceResult> splice(Channel a, Channel b) { return splice(std::move(a), std::move(b), {}); }
 

@@ -17,6 +17,7 @@
 
 #include "qtalk/mux/chunk.hpp"
 #include "qtalk/mux/errc.hpp"
+#include "qtalk/mux/watcher.hpp"
 #include "qtalk/result.hpp"
 #include "qtalk/transport/stream.hpp"
 
@@ -85,6 +86,20 @@ public:
     // Completes once the channel is finished: CLOSE received, closed locally, or session ended.
     Task<void> wait_closed();
 
+    // Without coroutines (qtalk/mux/watcher.hpp): `w` hears of every change of this channel
+    // until unwatch(), close(), or a splice joins the channel; the channel keeps `w` alive until
+    // then. One watcher per channel; coroutine operations may run alongside.
+    void watch(std::shared_ptr<Watcher> w);
+    void unwatch();
+    // Queues a copy of `data` as one DATA message and returns true when that is possible at once:
+    // no write pending, the channel open and not half-closed, `data` within the window, the
+    // peer's maximum packet, 64 KiB and the session's send budget. Otherwise queues nothing.
+    bool try_write(std::span<const std::byte> data);
+    // A channel from Session::open_watched(): still waiting for the peer's CONFIRM or FAILURE.
+    bool opening() const;
+    // Why such an open failed (open_refused, open_timeout, session_closed), or none.
+    std::error_code open_error() const;
+
     std::uint32_t local_id() const;
     std::uint32_t remote_id() const;
     bool eof_received() const;      // the peer will send no more data
@@ -117,6 +132,12 @@ public:
     // `timeout`; a CONFIRM arriving later is answered with CLOSE. One timer per session serves
     // every timed open.
     Task<Result<Channel>> open(std::chrono::milliseconds timeout);
+    // Sends OPEN and returns the channel at once, opening() until the peer answers; `w` watches
+    // it (Channel::watch) and hears of the answer, of the timeout (open_error() open_timeout)
+    // or of the session's end. Closing or releasing the channel before the answer abandons it: a
+    // CONFIRM arriving later is answered with CLOSE. A closed session gives a channel whose
+    // open_error() is session_closed.
+    Channel open_watched(std::chrono::milliseconds timeout, std::shared_ptr<Watcher> w);
     // Waits for the next channel the peer opens. Not usable together with set_acceptor().
     Task<Result<Channel>> accept();
     // Delivers every channel the peer opens to `fn` immediately, instead of accept().

@@ -30,5 +30,9 @@ Task<SpliceResult> splice(Channel a, Channel b);
 // The same; `started` runs once what both channels already hold is queued for the other side
 // (before the first suspension), e.g. to queue something on a session behind those bytes.
 Task<SpliceResult> splice(Channel a, Channel b, std::function<void()> started);
+// The same without a coroutine: returns once `started` has run; `done` runs on the sessions'
+// executor when the splice completes (never inside this call), with the splice's state freed
+// right after it.
+void splice(Channel a, Channel b, std::function<void()> started, std::function<void(SpliceResult)> done);
 
 }  // namespace qtalk::mux
