@@ -13,6 +13,7 @@
 #include "hub/splice.hpp"
 #include "hub/watcher.hpp"
 #include "qtalk/log.hpp"
+#include "qtalk/mux/splice.hpp"
 
 namespace qtalkd {
 namespace net = boost::asio;
@@ -100,8 +101,7 @@ SessionId Hub::add_session(std::unique_ptr<qtalk::transport::Stream> s, bool pri
               privileged ? " privileged=true" : "");
     std::weak_ptr<Hub> weak = weak_from_this();
     rec.session->set_acceptor([weak, id](Channel ch) {
-        if (auto self = weak.lock())
-            net::co_spawn(self->ex_, self->handle_call(id, std::move(ch)), net::detached);
+        if (auto self = weak.lock()) self->accept_call(id, std::move(ch));
     });
     rec.session->on_closed([weak, id](std::error_code why) {
         if (auto self = weak.lock()) self->drop_session(id, why);
@@ -169,20 +169,74 @@ void Hub::publish(const std::vector<ServiceEvent>& events) {
 }
 
 
-Task<void> Hub::handle_call(SessionId from, Channel ch) {
-    auto self = shared_from_this();
+// Reads a call's header as its bytes arrive (PROTOCOL §5.2), then hands it to dispatch().
+class Hub::CallIntake final : public qtalk::mux::Watcher {
+public:
+    CallIntake(std::shared_ptr<Hub> hub, SessionId from, Channel ch)
+        : hub_(std::move(hub)), from_(from), ch_(std::move(ch)), parser_(hub_->opts_.max_call_header) {}
+
+    void on_channel_event() override {
+        if (!ch_) return;  // handed on already
+        if (!parser_.take_buffered(ch_)) {
+            if (!ch_.eof_received() && !ch_.closed() && !ch_.session().is_closed()) return;  // more to come
+            parser_.intake().ended = true;  // the caller went away before a whole header arrived
+        }
+        auto ch = std::move(ch_);
+        ch.unwatch();  // this call still holds us
+        hub_->dispatch(from_, std::move(ch), std::move(parser_.intake()));
+    }
+
+private:
+    std::shared_ptr<Hub> hub_;
+    SessionId from_;
+    Channel ch_;
+    IntakeParser parser_;
+};
+
+void Hub::accept_call(SessionId from, Channel ch) {
     ++stats_.calls_total;
     ++stats_.calls_active;
-    struct Active {
-        HubStats& s;
-        ~Active() { --s.calls_active; }
-    } active{stats_};
     ch.set_manual_credit(true);  // routed calls return credit only for forwarded bytes (§5.4)
-    auto in = co_await read_intake(ch, opts_.max_call_header);
+    auto intake = std::make_shared<CallIntake>(shared_from_this(), from, ch);
+    ch.watch(intake);
+    // A channel that already holds bytes (accepted from a backlog) gets no event for them.
+    if (ch.buffered() > 0 || ch.eof_received()) intake->on_channel_event();
+}
+
+void Hub::dispatch(SessionId from, Channel ch, Intake in) {
     if (in.ended) {
         ch.close();
-        co_return;
+        call_done();
+        return;
     }
+    const bool method = in.normalized == "/qtalk" || in.normalized.starts_with("/qtalk/");
+    if (!in.error && !method) {
+        auto target = registry_.route(in.normalized);
+        if (target && sessions_.contains(target->provider)) {
+            if (auto out = pool_.take(target->provider)) {
+                forward(from, std::move(ch), std::move(*out), std::move(in), *target);
+                return;
+            }
+        }
+    }
+    net::co_spawn(ex_, finish_call(from, std::move(ch), std::move(in)), net::detached);
+}
+
+Task<void> Hub::finish_call(SessionId from, Channel ch, Intake in) {
+    auto self = shared_from_this();
+    struct Active {
+        Hub& hub;
+        bool handed_on = false;  // to forward(), which ends the call
+        ~Active() {
+            if (!handed_on) hub.call_done();
+        }
+    } active{*this};
+    auto fail = [&](std::string msg, bool read_args) -> Task<void> {
+        ++stats_.errors;
+        ch.grant(static_cast<std::uint32_t>(in.header.size()));
+        ch.set_manual_credit(false);
+        co_await reply_error(ch, in.codec, std::move(msg), read_args);
+    };
     if (in.error) {
         ++stats_.errors;
         co_await reply_error(ch, in.codec, *in.error, false);
@@ -201,16 +255,6 @@ Task<void> Hub::handle_call(SessionId from, Channel ch) {
         }
         co_return;
     }
-    co_await route(from, std::move(ch), std::move(in));
-}
-
-Task<void> Hub::route(SessionId from, Channel ch, Intake in) {
-    auto fail = [&](std::string msg, bool read_args) -> Task<void> {
-        ++stats_.errors;
-        ch.grant(static_cast<std::uint32_t>(in.header.size()));
-        ch.set_manual_credit(false);
-        co_await reply_error(ch, in.codec, std::move(msg), read_args);
-    };
     auto target = registry_.route(in.normalized);
     if (!target) {
         co_await fail(service_not_found(in.normalized), true);
@@ -233,14 +277,43 @@ Task<void> Hub::route(SessionId from, Channel ch, Intake in) {
         }
         out = std::move(*opened);
     }
+    active.handed_on = true;
+    forward(from, std::move(ch), std::move(*out), std::move(in), *target);
+}
+
+void Hub::forward(SessionId from, Channel ch, Channel out, Intake in, const Route& target) {
     ++stats_.calls_routed;
     qtalk::log::get("router")->debug("call routed session={} selector={} service={} provider={}", from, in.normalized,
-                                     target->name, target->provider);
+                                     target.name, target.provider);
     // The replacement spare is opened behind the call, in the same write to the provider.
-    auto refill = [self = shared_from_this(), provider = target->provider] {
+    auto refill = [self = shared_from_this(), provider = target.provider] {
         self->pool_.refill(provider, self->opts_.provider_spare_channels, self->opts_.provider_open_timeout);
     };
-    co_await splice(std::move(ch), std::move(*out), std::move(in.header), in.codec, refill);
+    ch.set_manual_credit(true);
+    out.set_manual_credit(true);
+    if (!out.try_write(in.header)) {  // no room at once (a full send budget): the coroutine form
+        net::co_spawn(ex_, [self = shared_from_this(), ch, out, in = std::move(in), refill]() mutable -> Task<void> {
+            co_await splice(std::move(ch), std::move(out), std::move(in.header), in.codec, refill);
+            self->call_done();
+        }, net::detached);
+        return;
+    }
+    ch.grant(static_cast<std::uint32_t>(in.header.size()));
+    auto done = [self = shared_from_this(), ch, out, codec = in.codec](qtalk::mux::SpliceResult r) mutable {
+        out.close();
+        if (!r.lost_silent[1]) {
+            ch.close();
+            self->call_done();
+            return;
+        }
+        // The provider's session ended before it sent a byte: the caller still waits (§5.5).
+        net::co_spawn(self->ex_, [self, ch, codec]() mutable -> Task<void> {
+            co_await reply_error(ch, codec, provider_unavailable(), false);
+            ch.close();
+            self->call_done();
+        }, net::detached);
+    };
+    qtalk::mux::splice(std::move(ch), std::move(out), std::move(refill), std::move(done));
 }
 
 }  // namespace qtalkd

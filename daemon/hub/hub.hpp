@@ -87,8 +87,18 @@ public:
 
 private:
     friend struct Methods;
-    qtalk::rpc::Task<void> handle_call(SessionId from, qtalk::mux::Channel ch);
-    qtalk::rpc::Task<void> route(SessionId from, qtalk::mux::Channel ch, Intake in);
+    class CallIntake;
+    // A call's life: the intake runs without a coroutine (CallIntake), then dispatch() routes it
+    // at once when the provider has a spare channel; errors, qtalk.* methods and routes that
+    // must open a channel first go on as a coroutine (finish_call), which hands a routed call
+    // to forward() too.
+    void accept_call(SessionId from, qtalk::mux::Channel ch);
+    void dispatch(SessionId from, qtalk::mux::Channel ch, Intake in);
+    qtalk::rpc::Task<void> finish_call(SessionId from, qtalk::mux::Channel ch, Intake in);
+    // Joins the caller's channel to `out`, the header first; the call counts as active until
+    // the splice is done.
+    void forward(SessionId from, qtalk::mux::Channel ch, qtalk::mux::Channel out, Intake in, const Route& target);
+    void call_done() { --stats_.calls_active; }
     void drop_session(SessionId id, std::error_code why);
     // After `id` registered or unregistered: keeps spare channels to it while it provides a
     // service, closes them when it provides none.

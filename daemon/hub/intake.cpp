@@ -10,52 +10,70 @@
 namespace qtalkd {
 using qtalk::rpc::Codec;
 
-namespace {
-// Fills `buf` from what has already arrived and returns the part still to be read. A call's
-// header usually arrives in one DATA payload, so past its first bytes nothing is left to wait
-// for (and no read coroutine runs).
-std::span<std::byte> unfilled(qtalk::mux::Channel& ch, std::span<std::byte> buf) {
-    return buf.subspan(ch.read_buffered(buf));
+IntakeParser::IntakeParser(std::uint32_t max_header) : max_header_(max_header) {
+    in_.header.reserve(256);  // typical headers fit: one allocation
+    in_.header.resize(4);
 }
-}  // namespace
+
+void IntakeParser::filled(std::size_t n) {
+    have_ += n;
+    if (have_ == in_.header.size()) advance();
+}
+
+void IntakeParser::advance() {
+    auto& h = in_.header;
+    if (h.size() == 4) {
+        if (qtalk::frame::get_u32(h.data()) == 0) {  // nothing to sniff: CBOR (§5.2)
+            in_.error = invalid_call_header();
+            done_ = true;
+            return;
+        }
+        h.resize(5);  // sniff from the first header byte even when the header is too large
+        return;
+    }
+    auto len = qtalk::frame::get_u32(h.data());
+    if (h.size() == 5) {
+        in_.codec = h[4] == std::byte{'{'} ? Codec::json : Codec::cbor;
+        if (len > max_header_) {
+            in_.error = call_header_too_large();
+            done_ = true;
+            return;
+        }
+        h.resize(4 + std::size_t(len));
+        if (have_ < h.size()) return;
+    }
+    done_ = true;
+    auto sel = qtalk::rpc::decode_call_header(in_.codec, std::span(h).subspan(4));
+    if (!sel) {
+        in_.error = invalid_call_header();
+        return;
+    }
+    in_.selector = std::move(*sel);
+    in_.normalized = qtalk::rpc::normalize_selector(in_.selector);
+}
+
+// A call's header usually arrives in one DATA payload: past its first bytes nothing is left to
+// wait for.
+bool IntakeParser::take_buffered(qtalk::mux::Channel& ch) {
+    while (!done_) {
+        auto n = ch.read_buffered(want());
+        if (n == 0) return false;
+        filled(n);
+    }
+    return true;
+}
 
 qtalk::rpc::Task<Intake> read_intake(qtalk::mux::Channel& ch, std::uint32_t max_header) {
-    Intake in;
-    in.header.reserve(256);  // typical headers fit: one allocation
-    in.header.resize(4);
-    if (auto rest = unfilled(ch, in.header); !rest.empty() && !co_await ch.read_exact(rest)) {
-        in.ended = true;
-        co_return in;
+    IntakeParser p(max_header);
+    while (!p.take_buffered(ch)) {
+        auto rest = p.want();
+        if (!co_await ch.read_exact(rest)) {
+            p.intake().ended = true;
+            break;
+        }
+        p.filled(rest.size());
     }
-    auto len = qtalk::frame::get_u32(in.header.data());
-    if (len == 0) {  // nothing to sniff: CBOR (§5.2)
-        in.error = invalid_call_header();
-        co_return in;
-    }
-    // Sniff from the first header byte even when the header is refused as too large.
-    in.header.resize(5);
-    if (auto rest = unfilled(ch, std::span(in.header).subspan(4)); !rest.empty() && !co_await ch.read_exact(rest)) {
-        in.ended = true;
-        co_return in;
-    }
-    in.codec = in.header[4] == std::byte{'{'} ? Codec::json : Codec::cbor;
-    if (len > max_header) {
-        in.error = call_header_too_large();
-        co_return in;
-    }
-    in.header.resize(4 + std::size_t(len));
-    if (auto rest = unfilled(ch, std::span(in.header).subspan(5)); !rest.empty() && !co_await ch.read_exact(rest)) {
-        in.ended = true;
-        co_return in;
-    }
-    auto sel = qtalk::rpc::decode_call_header(in.codec, std::span(in.header).subspan(4));
-    if (!sel) {
-        in.error = invalid_call_header();
-        co_return in;
-    }
-    in.selector = std::move(*sel);
-    in.normalized = qtalk::rpc::normalize_selector(in.selector);
-    co_return in;
+    co_return std::move(p.intake());
 }
 
 qtalk::rpc::Task<void> reply_error(qtalk::mux::Channel ch, Codec codec, std::string msg, bool read_args) {

@@ -2,6 +2,7 @@
 // accepted, sniff the codec from its first byte, and extract the selector.
 #pragma once
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -17,6 +18,26 @@ struct Intake {
     std::string normalized;          // PROTOCOL §4.6
     std::optional<std::string> error;  // set: reply this error (in `codec`) instead of handling
     bool ended = false;              // the caller went away before a whole header arrived
+};
+
+// The steps of §5.2 over bytes as they arrive: want() is where the next bytes go, filled(n)
+// applies them; once done() the intake is complete (or in error).
+class IntakeParser {
+public:
+    explicit IntakeParser(std::uint32_t max_header);
+    std::span<std::byte> want() { return done_ ? std::span<std::byte>{} : std::span(in_.header).subspan(have_); }
+    void filled(std::size_t n);
+    bool done() const { return done_; }
+    Intake& intake() { return in_; }
+    // Takes what has already arrived on `ch` (no waiting); true once done().
+    bool take_buffered(qtalk::mux::Channel& ch);
+
+private:
+    void advance();
+    Intake in_;
+    std::size_t have_ = 0;
+    std::uint32_t max_header_;
+    bool done_ = false;
 };
 
 qtalk::rpc::Task<Intake> read_intake(qtalk::mux::Channel& ch, std::uint32_t max_header);

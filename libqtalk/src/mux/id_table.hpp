@@ -20,7 +20,13 @@ public:
         return id;
     }
     void insert(std::shared_ptr<ChannelState> ch) { live_.emplace(ch->local_id, std::move(ch)); }
-    void erase(std::uint32_t id) { live_.erase(id); }
+    // An ended channel lets go of its watcher (whose call for the end is already on its way).
+    void erase(std::uint32_t id) {
+        if (auto it = live_.find(id); it != live_.end()) {
+            it->second->watch.watcher.reset();
+            live_.erase(it);
+        }
+    }
     ChannelState* find(std::uint32_t id) const {
         auto it = live_.find(id);
         return it == live_.end() ? nullptr : it->second.get();
@@ -36,7 +42,10 @@ public:
     void for_each(F&& f) const {
         for (auto& [_, ch] : live_) f(*ch);
     }
-    void clear() { live_.clear(); }
+    void clear() {
+        for (auto& [_, ch] : live_) ch->watch.watcher.reset();
+        live_.clear();
+    }
 
 private:
     void advance() {

@@ -87,8 +87,9 @@ public:
     Task<void> wait_closed();
 
     // Without coroutines (qtalk/mux/watcher.hpp): `w` hears of every change of this channel
-    // until unwatch(), close(), or a splice joins the channel; the channel keeps `w` alive until
-    // then. One watcher per channel; coroutine operations may run alongside.
+    // until unwatch(), close(), the channel's end (both CLOSEs, or the session's end: `w` still
+    // hears of it) or a splice joining it; the channel keeps `w` alive until then. One watcher
+    // per channel; coroutine operations may run alongside.
     void watch(std::shared_ptr<Watcher> w);
     void unwatch();
     // Queues a copy of `data` as one DATA message and returns true when that is possible at once:
