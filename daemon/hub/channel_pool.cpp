@@ -1,20 +1,19 @@
 // Spare channels to provider sessions: background opens bounded by a per-session target, and a
-// watch per spare that drops it as soon as the provider closes it.
+// watch per spare that drops it as soon as the provider closes it. No coroutine: each spare is a
+// channel watcher from its OPEN until it is taken for a call or dropped.
 #include "hub/channel_pool.hpp"
 
+#include <algorithm>
 #include <utility>
 
-#include <boost/asio/co_spawn.hpp>
-#include <boost/asio/detached.hpp>
-#include <boost/asio/use_awaitable.hpp>
-
+#include "hub/limits.hpp"
 #include "qtalk/log.hpp"
 
 namespace qtalkd {
 namespace net = boost::asio;
 using qtalk::mux::Channel;
 using qtalk::mux::Session;
-using qtalk::mux::Task;
+using Clock = std::chrono::steady_clock;
 
 struct ChannelPool::State {
     struct Spare {
@@ -26,8 +25,14 @@ struct ChannelPool::State {
         std::uint64_t generation;  // a kept/dropped/kept-again session is a new entry
         std::deque<Spare> spares;
         std::size_t opening = 0;
+        // Spares above the configured count: one more for every call that found none while
+        // others were being opened, halved after each growth_hold without such a call.
+        std::size_t extra = 0;
+        Clock::time_point last_miss{};
     };
     net::any_io_executor ex;
+    std::weak_ptr<State> self;  // what spares hold of the pool
+    std::chrono::milliseconds growth_hold{};
     std::map<SessionId, Entry> entries;
     std::uint64_t next_serial = 1;
     std::uint64_t failures = 0;
@@ -46,49 +51,70 @@ bool usable(const Channel& ch) {
 }
 
 // One spare's life in the pool: opened, pooled, and watched while pooled.
-Task<void> open_spare(std::weak_ptr<State> weak, SessionId id, std::uint64_t generation,
-                      std::chrono::milliseconds timeout) {
-    // Runs inline up to the OPEN (co_spawn dispatches): a routed call refills once its header
-    // and arguments are queued, so the OPEN goes out behind the call in the same transport
-    // write; the provider reads the call first and its CONFIRM travels with the reply.
-    std::shared_ptr<Session> session;
-    if (auto st = weak.lock())
-        if (auto* e = st->find(id, generation)) session = e->session.lock();
-    std::optional<Channel> ch;
-    std::string failure = "session closed";
-    if (session) {
-        auto opened = co_await std::exchange(session, nullptr)->open(timeout);  // the pool keeps no session alive
-        if (opened) ch = std::move(*opened);
-        else failure = open_failure_reason(opened.error());
+class SpareWatch final : public qtalk::mux::Watcher {
+public:
+    SpareWatch(std::weak_ptr<State> pool, SessionId id, std::uint64_t generation)
+        : pool_(std::move(pool)), id_(id), generation_(generation) {}
+
+    // Sends the OPEN (queued behind whatever the session already has to send: a routed call
+    // refills once its header and arguments are queued, so the OPEN goes out with the call and
+    // the provider's CONFIRM travels with the reply).
+    static void open(State& st, SessionId id, State::Entry& e, std::chrono::milliseconds timeout) {
+        auto w = std::make_shared<SpareWatch>(st.self, id, e.generation);
+        ++e.opening;
+        auto session = e.session.lock();
+        if (!session) {
+            w->failed(st, e, "session closed");
+            return;
+        }
+        w->ch_ = session->open_watched(timeout, w);
+        if (auto ec = w->ch_.open_error()) w->failed(st, e, open_failure_reason(ec));
     }
-    auto st = weak.lock();
-    auto* e = st ? st->find(id, generation) : nullptr;
-    if (!e) {  // dropped meanwhile
-        if (ch) ch->close();
-        co_return;
+
+    void on_channel_event() override {
+        if (!ch_) return;
+        auto st = pool_.lock();
+        auto* e = st ? st->find(id_, generation_) : nullptr;
+        if (!pooled_) {
+            if (ch_.opening()) return;
+            if (!e) {  // dropped meanwhile
+                ch_.close();
+                return;
+            }
+            if (auto ec = ch_.open_error()) return failed(*st, *e, open_failure_reason(ec));
+            if (!usable(ch_)) return failed(*st, *e, "closed");
+            --e->opening;
+            pooled_ = true;
+            serial_ = st->next_serial++;
+            e->spares.push_back({ch_, serial_});
+            return;
+        }
+        // Dropped once finished while still pooled (the provider closed it, or the session
+        // ended); a spare taken for a call is the call's to close (take() unwatches it).
+        if (!ch_.closed() && !ch_.session().is_closed()) return;
+        auto ch = std::move(ch_);
+        if (e && std::erase_if(e->spares, [&](const State::Spare& s) { return s.serial == serial_; })) {
+            qtalk::log::get("router")->debug("spare channel closed provider={}", id_);
+        }
+        ch.close();  // answers the provider's CLOSE
     }
-    --e->opening;
-    if (!ch || !usable(*ch)) {
-        ++st->failures;
-        // No retry here: the next routed call to this provider asks for a refill.
-        qtalk::log::get("router")->debug("spare channel open failed provider={} reason={}", id, failure);
-        if (ch) ch->close();
-        co_return;
+
+private:
+    // No retry here: the next routed call to this provider asks for a refill.
+    void failed(State& st, State::Entry& e, std::string_view why) {
+        --e.opening;
+        ++st.failures;
+        qtalk::log::get("router")->debug("spare channel open failed provider={} reason={}", id_, why);
+        if (auto ch = std::move(ch_)) ch.close();
     }
-    auto serial = st->next_serial++;
-    e->spares.push_back({*ch, serial});
-    st.reset();  // the pool keeps no state alive while its spare waits
-    // Drops the spare once it is finished while still pooled (the provider closed it, or the
-    // session ended); a spare taken for a call is the call's to close.
-    co_await ch->wait_closed();
-    st = weak.lock();
-    e = st ? st->find(id, generation) : nullptr;
-    if (!e) co_return;
-    if (std::erase_if(e->spares, [&](const State::Spare& s) { return s.serial == serial; })) {
-        ch->close();  // answers the provider's CLOSE
-        qtalk::log::get("router")->debug("spare channel closed provider={}", id);
-    }
-}
+
+    std::weak_ptr<State> pool_;
+    SessionId id_;
+    std::uint64_t generation_;
+    Channel ch_;
+    bool pooled_ = false;
+    std::uint64_t serial_ = 0;
+};
 
 }  // namespace
 
@@ -96,7 +122,12 @@ std::string open_failure_reason(std::error_code ec) {
     return ec == qtalk::mux::Errc::open_timeout ? "timeout" : ec.message();
 }
 
-ChannelPool::ChannelPool(net::any_io_executor ex) : state_(std::make_shared<State>()) { state_->ex = std::move(ex); }
+ChannelPool::ChannelPool(net::any_io_executor ex, std::chrono::milliseconds growth_hold)
+    : state_(std::make_shared<State>()) {
+    state_->ex = std::move(ex);
+    state_->growth_hold = growth_hold;
+    state_->self = state_;
+}
 
 ChannelPool::~ChannelPool() {
     for (auto& [_, e] : state_->entries)
@@ -118,23 +149,38 @@ void ChannelPool::refill(SessionId id, std::size_t target, std::chrono::millisec
     auto it = state_->entries.find(id);
     if (it == state_->entries.end()) return;
     auto& e = it->second;
-    while (e.spares.size() + e.opening < target) {
-        ++e.opening;
-        net::co_spawn(state_->ex, open_spare(state_, id, e.generation, open_timeout), net::detached);
+    if (e.extra > 0 && Clock::now() - e.last_miss > state_->growth_hold) {
+        e.extra /= 2;
+        e.last_miss = Clock::now();  // the next halving after another hold
     }
+    const auto want = target == 0 ? 0 : std::max(target, std::min(target + e.extra, limits::provider_spare_channels_max));
+    while (e.spares.size() + e.opening < want) SpareWatch::open(*state_, id, e, open_timeout);
 }
 
 std::optional<Channel> ChannelPool::take(SessionId id) {
     auto it = state_->entries.find(id);
     if (it == state_->entries.end()) return std::nullopt;
-    auto& spares = it->second.spares;
-    while (!spares.empty()) {
-        auto ch = std::move(spares.front().ch);
-        spares.pop_front();
+    auto& e = it->second;
+    while (!e.spares.empty()) {
+        auto ch = std::move(e.spares.front().ch);
+        e.spares.pop_front();
+        ch.unwatch();
         if (usable(ch)) return ch;
         ch.close();
     }
+    // None left while replacements are on their way: calls arrive faster than spares come
+    // back, so keep one more from the next refill on.
+    if (e.opening > 0) {
+        e.extra = std::min(e.extra + 1, limits::provider_spare_channels_max);
+        e.last_miss = Clock::now();
+    }
     return std::nullopt;
+}
+
+std::size_t ChannelPool::target(SessionId id, std::size_t configured) const {
+    auto it = state_->entries.find(id);
+    if (it == state_->entries.end() || configured == 0) return 0;
+    return std::max(configured, std::min(configured + it->second.extra, limits::provider_spare_channels_max));
 }
 
 void ChannelPool::drop(SessionId id) {

@@ -1,7 +1,10 @@
 // Spare channels to provider sessions (PROTOCOL §5.4): opened ahead of time, so a routed call
 // skips the OPEN/CONFIRM round trip. The provider sees an accepted channel whose call header
-// arrives later. Per session at most `target` spares exist, pooled or being opened; an open that
-// fails is not retried until the next routed call asks for a refill.
+// arrives later. Per session the configured `target` spares exist, pooled or being opened, and
+// more while calls arrive faster than spares are replaced: every call that finds none while
+// replacements are being opened adds one (up to limits::provider_spare_channels_max), and the
+// surplus halves after each `growth_hold` without such a call. An open that fails is not
+// retried until the next routed call asks for a refill.
 #pragma once
 #include <chrono>
 #include <cstdint>
@@ -23,7 +26,7 @@ std::string open_failure_reason(std::error_code ec);
 
 class ChannelPool {
 public:
-    explicit ChannelPool(boost::asio::any_io_executor ex);
+    ChannelPool(boost::asio::any_io_executor ex, std::chrono::milliseconds growth_hold);
     ~ChannelPool();  // closes every spare
     ChannelPool(const ChannelPool&) = delete;
     ChannelPool& operator=(const ChannelPool&) = delete;
@@ -34,9 +37,11 @@ public:
     // Opens spares in the background until `target` are pooled or being opened; only for a
     // kept session.
     void refill(SessionId id, std::size_t target, std::chrono::milliseconds open_timeout);
-    // A spare that is still usable (open, nothing received on it), or nullopt. Spares found
-    // unusable are closed and dropped.
+    // A spare that is still usable (open, nothing received on it), or nullopt (which grows the
+    // session's target). Spares found unusable are closed and dropped.
     std::optional<qtalk::mux::Channel> take(SessionId id);
+    // How many spares `id` is kept at now, `configured` being the configured count.
+    std::size_t target(SessionId id, std::size_t configured) const;
     // Closes `id`'s spares and stops keeping them; opens still under way are closed on arrival.
     void drop(SessionId id);
 

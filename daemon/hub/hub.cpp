@@ -20,7 +20,8 @@ namespace net = boost::asio;
 using qtalk::mux::Channel;
 using qtalk::rpc::Task;
 
-Hub::Hub(net::any_io_executor ex, HubOptions opts) : ex_(std::move(ex)), opts_(std::move(opts)), pool_(ex_) {
+Hub::Hub(net::any_io_executor ex, HubOptions opts)
+    : ex_(std::move(ex)), opts_(std::move(opts)), pool_(ex_, opts_.provider_spare_hold) {
     stats_.started_at = std::chrono::system_clock::now();
 }
 

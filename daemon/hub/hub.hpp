@@ -24,6 +24,7 @@ struct HubOptions {
     std::uint32_t max_call_header = limits::max_call_header;
     std::chrono::milliseconds provider_open_timeout = limits::provider_open_timeout;
     std::size_t provider_spare_channels = limits::provider_spare_channels;  // per provider session; 0: none
+    std::chrono::milliseconds provider_spare_hold = limits::provider_spare_hold;  // before grown spares halve
     std::size_t watcher_backlog = limits::watcher_backlog;
     std::size_t max_sessions = 100000;
     HubOptions() {

@@ -20,9 +20,12 @@ inline constexpr std::uint32_t max_call_header = 65536;
 // answer OPEN_FAILURE after 30 s when their application does not accept).
 inline constexpr std::chrono::milliseconds provider_open_timeout{30000};
 // Channels the hub keeps open to each provider session ahead of calls, so a routed call does
-// not wait for an OPEN/CONFIRM round trip. One covers calls made one after another; under
-// concurrent calls the rest open on demand as before. 0 disables.
+// not wait for an OPEN/CONFIRM round trip. One covers calls made one after another; concurrent
+// calls grow a provider's spares (one per call that found none) up to the maximum, and the
+// surplus halves after 10 s without such a call. 0 disables spares (and their growth).
 inline constexpr std::size_t provider_spare_channels = 1;
+inline constexpr std::size_t provider_spare_channels_max = 64;
+inline constexpr std::chrono::milliseconds provider_spare_hold{10000};
 // A watcher this far behind (window exhausted) is closed rather than queued without bound.
 inline constexpr std::size_t watcher_backlog = 1024;
 // Service names: "/x" is the shortest useful name; 256 bytes keeps names loggable on one line.

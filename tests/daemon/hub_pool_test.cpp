@@ -274,33 +274,57 @@ TEST(HubSpares, ZeroDisablesThem) {
     });
 }
 
-TEST(HubSpares, ConcurrentCallsDoNotGrowThePool) {
+// Calls arriving faster than spares are replaced grow the provider's spares, within the maximum
+// and with every spare a live channel of the provider; without such calls the surplus halves.
+TEST(HubSpares, ConcurrentCallsGrowThePoolWithinItsMaximumAndTheSurplusHalves) {
     run_async([](io_context& io) -> awaitable<void> {
-        HubFixture f(io);
+        qtalkd::HubOptions ho;
+        ho.provider_spare_hold = 300ms;
+        HubFixture f(io, ho);
         auto& pool = f.hub->pool();
         auto provider = co_await connect(f.unix_url, rpc::Codec::cbor, tagged("p"));
         const json kv = json{{"name", "kv"}};
         EXPECT_TRUE(co_await provider->call("qtalk.register", kv));
         auto pid = owner_of(*f.hub, "/kv");
+        EXPECT_EQ(pool.target(pid, 1), 1u);
         auto caller = co_await connect(f.tcp_url, rpc::Codec::cbor);
-        std::vector<Pending> results;
-        for (int i = 0; i < 32; ++i) {
-            results.push_back(pending());
-            call_in_background(io, *caller, "kv.get", i, results.back());
-        }
-        auto all_done = [&] { return std::all_of(results.begin(), results.end(), [](auto& r) { return r->has_value(); }); };
-        std::size_t most = 0;
-        auto limit = std::chrono::steady_clock::now() + 5s;
-        while (!all_done() && std::chrono::steady_clock::now() < limit) {
-            most = std::max(most, pool.spares(pid) + pool.opening(pid));
-            co_await sleep_for(1ms);
-        }
-        EXPECT_TRUE(all_done());
-        EXPECT_LE(most, 1u);
-        for (auto& r : results) EXPECT_TRUE(r->has_value() && **r);
+        auto burst = [&](int n) -> awaitable<std::size_t> {
+            std::vector<Pending> results;
+            for (int i = 0; i < n; ++i) {
+                results.push_back(pending());
+                call_in_background(io, *caller, "kv.get", i, results.back());
+            }
+            auto all_done = [&] { return std::all_of(results.begin(), results.end(), [](auto& r) { return r->has_value(); }); };
+            std::size_t most = 0;
+            auto limit = std::chrono::steady_clock::now() + 5s;
+            while (!all_done() && std::chrono::steady_clock::now() < limit) {
+                most = std::max(most, pool.spares(pid) + pool.opening(pid));
+                co_await sleep_for(1ms);
+            }
+            EXPECT_TRUE(all_done());
+            for (auto& r : results) EXPECT_TRUE(r->has_value() && **r);
+            co_return most;
+        };
+        auto most = co_await burst(100);
+        EXPECT_LE(most, qtalkd::limits::provider_spare_channels_max);
+        const auto grown = pool.target(pid, 1);
+        EXPECT_GT(grown, 1u) << "100 calls at once found the one spare taken";
+        EXPECT_LE(grown, qtalkd::limits::provider_spare_channels_max);
+        // Settled: the spares are exactly the provider's open channels.
         EXPECT_TRUE(co_await eventually([&] {
-            return pool.spares(pid) == 1 && pool.opening(pid) == 0 && provider->session()->stats().channels == 1;
+            return pool.opening(pid) == 0 && pool.spares(pid) == provider->session()->stats().channels;
         }));
+        EXPECT_GE(pool.spares(pid), 1u);
+        // After the hold without a call finding none, the next refill halves the surplus.
+        co_await sleep_for(400ms);
+        auto one = pending();
+        call_in_background(io, *caller, "kv.get", 0, one);
+        EXPECT_TRUE(co_await eventually([&] { return one->has_value(); }));
+        EXPECT_TRUE(**one);
+        const auto halved = pool.target(pid, 1);
+        EXPECT_LT(halved, grown);
+        EXPECT_GE(halved, 1 + (grown - 1) / 2);
+        EXPECT_LE(halved, 1 + (grown + 1) / 2);
         caller->close();
         provider->close();
     });
