@@ -170,43 +170,70 @@ void Hub::publish(const std::vector<ServiceEvent>& events) {
 }
 
 
-// Reads a call's header as its bytes arrive (PROTOCOL §5.2), then hands it to dispatch().
-class Hub::CallIntake final : public qtalk::mux::Watcher {
+// One call through the hub: reads its header as the bytes arrive (PROTOCOL §5.2), then reports
+// to the splice that joins it to its provider.
+class Hub::Call final : public qtalk::mux::Watcher,
+                        public qtalk::mux::SpliceObserver,
+                        public std::enable_shared_from_this<Hub::Call> {
 public:
-    CallIntake(std::shared_ptr<Hub> hub, SessionId from, Channel ch)
-        : hub_(std::move(hub)), from_(from), ch_(std::move(ch)), parser_(hub_->opts_.max_call_header) {}
+    Call(std::shared_ptr<Hub> hub, SessionId from, Channel ch)
+        : hub(std::move(hub)), from(from), caller(std::move(ch)), parser(this->hub->opts_.max_call_header) {}
+
+    Intake& intake() { return parser.intake(); }
 
     void on_channel_event() override {
-        if (!ch_) return;  // handed on already
-        if (!parser_.take_buffered(ch_)) {
-            if (!ch_.eof_received() && !ch_.closed() && !ch_.session().is_closed()) return;  // more to come
-            parser_.intake().ended = true;  // the caller went away before a whole header arrived
+        if (dispatched) return;
+        if (!parser.take_buffered(caller)) {
+            if (!caller.eof_received() && !caller.closed() && !caller.session().is_closed()) return;  // more to come
+            intake().ended = true;  // the caller went away before a whole header arrived
         }
-        auto ch = std::move(ch_);
-        ch.unwatch();  // this call still holds us
-        hub_->dispatch(from_, std::move(ch), std::move(parser_.intake()));
+        dispatched = true;
+        caller.unwatch();  // this call still holds us
+        hub->dispatch(shared_from_this());
     }
 
-private:
-    std::shared_ptr<Hub> hub_;
-    SessionId from_;
-    Channel ch_;
-    IntakeParser parser_;
+    // The replacement spare is opened behind the call, in the same write to the provider.
+    void started() override {
+        hub->pool_.refill(provider_id, hub->opts_.provider_spare_channels, hub->opts_.provider_open_timeout);
+    }
+
+    void done(const qtalk::mux::SpliceResult& r) override {
+        provider.close();
+        if (!r.lost_silent[1]) {
+            caller.close();
+            hub->call_done();
+            return;
+        }
+        // The provider's session ended before it sent a byte: the caller still waits (§5.5).
+        net::co_spawn(hub->ex_, [hub = hub, ch = caller, codec = intake().codec]() mutable -> Task<void> {
+            co_await reply_error(ch, codec, provider_unavailable(), false);
+            ch.close();
+            hub->call_done();
+        }, net::detached);
+    }
+
+    std::shared_ptr<Hub> hub;
+    SessionId from;
+    Channel caller, provider;
+    SessionId provider_id = 0;
+    IntakeParser parser;
+    bool dispatched = false;
 };
 
 void Hub::accept_call(SessionId from, Channel ch) {
     ++stats_.calls_total;
     ++stats_.calls_active;
     ch.set_manual_credit(true);  // routed calls return credit only for forwarded bytes (§5.4)
-    auto intake = std::make_shared<CallIntake>(shared_from_this(), from, ch);
-    ch.watch(intake);
+    auto call = std::make_shared<Call>(shared_from_this(), from, ch);
+    ch.watch(call);
     // A channel that already holds bytes (accepted from a backlog) gets no event for them.
-    if (ch.buffered() > 0 || ch.eof_received()) intake->on_channel_event();
+    if (ch.buffered() > 0 || ch.eof_received()) call->on_channel_event();
 }
 
-void Hub::dispatch(SessionId from, Channel ch, Intake in) {
+void Hub::dispatch(std::shared_ptr<Call> call) {
+    auto& in = call->intake();
     if (in.ended) {
-        ch.close();
+        call->caller.close();
         call_done();
         return;
     }
@@ -215,15 +242,15 @@ void Hub::dispatch(SessionId from, Channel ch, Intake in) {
         auto target = registry_.route(in.normalized);
         if (target && sessions_.contains(target->provider)) {
             if (auto out = pool_.take(target->provider)) {
-                forward(from, std::move(ch), std::move(*out), std::move(in), *target);
+                forward(std::move(call), std::move(*out), *target);
                 return;
             }
         }
     }
-    net::co_spawn(ex_, finish_call(from, std::move(ch), std::move(in)), net::detached);
+    net::co_spawn(ex_, finish_call(std::move(call)), net::detached);
 }
 
-Task<void> Hub::finish_call(SessionId from, Channel ch, Intake in) {
+Task<void> Hub::finish_call(std::shared_ptr<Call> call) {
     auto self = shared_from_this();
     struct Active {
         Hub& hub;
@@ -232,6 +259,9 @@ Task<void> Hub::finish_call(SessionId from, Channel ch, Intake in) {
             if (!handed_on) hub.call_done();
         }
     } active{*this};
+    auto& ch = call->caller;
+    auto& in = call->intake();
+    auto from = call->from;
     auto fail = [&](std::string msg, bool read_args) -> Task<void> {
         ++stats_.errors;
         ch.grant(static_cast<std::uint32_t>(in.header.size()));
@@ -279,42 +309,29 @@ Task<void> Hub::finish_call(SessionId from, Channel ch, Intake in) {
         out = std::move(*opened);
     }
     active.handed_on = true;
-    forward(from, std::move(ch), std::move(*out), std::move(in), *target);
+    forward(std::move(call), std::move(*out), *target);
 }
 
-void Hub::forward(SessionId from, Channel ch, Channel out, Intake in, const Route& target) {
+void Hub::forward(std::shared_ptr<Call> call, Channel out, const Route& target) {
     ++stats_.calls_routed;
-    qtalk::log::get("router")->debug("call routed session={} selector={} service={} provider={}", from, in.normalized,
-                                     target.name, target.provider);
-    // The replacement spare is opened behind the call, in the same write to the provider.
-    auto refill = [self = shared_from_this(), provider = target.provider] {
-        self->pool_.refill(provider, self->opts_.provider_spare_channels, self->opts_.provider_open_timeout);
-    };
+    auto& in = call->intake();
+    qtalk::log::get("router")->debug("call routed session={} selector={} service={} provider={}", call->from,
+                                     in.normalized, target.name, target.provider);
+    auto& ch = call->caller;
+    call->provider_id = target.provider;
     ch.set_manual_credit(true);
     out.set_manual_credit(true);
     if (!out.try_write(in.header)) {  // no room at once (a full send budget): the coroutine form
-        net::co_spawn(ex_, [self = shared_from_this(), ch, out, in = std::move(in), refill]() mutable -> Task<void> {
-            co_await splice(std::move(ch), std::move(out), std::move(in.header), in.codec, refill);
+        net::co_spawn(ex_, [self = shared_from_this(), call, out]() mutable -> Task<void> {
+            co_await splice(call->caller, std::move(out), std::move(call->intake().header), call->intake().codec,
+                            [call] { call->started(); });
             self->call_done();
         }, net::detached);
         return;
     }
     ch.grant(static_cast<std::uint32_t>(in.header.size()));
-    auto done = [self = shared_from_this(), ch, out, codec = in.codec](qtalk::mux::SpliceResult r) mutable {
-        out.close();
-        if (!r.lost_silent[1]) {
-            ch.close();
-            self->call_done();
-            return;
-        }
-        // The provider's session ended before it sent a byte: the caller still waits (§5.5).
-        net::co_spawn(self->ex_, [self, ch, codec]() mutable -> Task<void> {
-            co_await reply_error(ch, codec, provider_unavailable(), false);
-            ch.close();
-            self->call_done();
-        }, net::detached);
-    };
-    qtalk::mux::splice(std::move(ch), std::move(out), std::move(refill), std::move(done));
+    call->provider = out;
+    qtalk::mux::splice(ch, std::move(out), std::move(call));
 }
 
 }  // namespace qtalkd

@@ -88,17 +88,17 @@ public:
 
 private:
     friend struct Methods;
-    class CallIntake;
-    // A call's life: the intake runs without a coroutine (CallIntake), then dispatch() routes it
-    // at once when the provider has a spare channel; errors, qtalk.* methods and routes that
-    // must open a channel first go on as a coroutine (finish_call), which hands a routed call
-    // to forward() too.
+    class Call;
+    // A call's life, in one Call object: the intake runs without a coroutine (a channel
+    // watcher), then dispatch() routes it at once when the provider has a spare channel;
+    // errors, qtalk.* methods and routes that must open a channel first go on as a coroutine
+    // (finish_call), which hands a routed call to forward() too.
     void accept_call(SessionId from, qtalk::mux::Channel ch);
-    void dispatch(SessionId from, qtalk::mux::Channel ch, Intake in);
-    qtalk::rpc::Task<void> finish_call(SessionId from, qtalk::mux::Channel ch, Intake in);
+    void dispatch(std::shared_ptr<Call> call);
+    qtalk::rpc::Task<void> finish_call(std::shared_ptr<Call> call);
     // Joins the caller's channel to `out`, the header first; the call counts as active until
     // the splice is done.
-    void forward(SessionId from, qtalk::mux::Channel ch, qtalk::mux::Channel out, Intake in, const Route& target);
+    void forward(std::shared_ptr<Call> call, qtalk::mux::Channel out, const Route& target);
     void call_done() { --stats_.calls_active; }
     void drop_session(SessionId id, std::error_code why);
     // After `id` registered or unregistered: keeps spare channels to it while it provides a

@@ -35,12 +35,11 @@ thread_local Cache cache;
 std::size_t class_of(std::size_t cap) { return std::countr_zero(cap) - std::countr_zero(min_cached); }
 }  // namespace
 
+std::size_t chunk_capacity(std::size_t n) noexcept { return n < min_cached || n > max_cached ? n : std::bit_ceil(n); }
+
 std::byte* chunk_alloc(std::size_t n, std::size_t& cap) {
-    if (n < min_cached || n > max_cached) {
-        cap = n;
-        return static_cast<std::byte*>(::operator new(n));
-    }
-    cap = std::bit_ceil(n);
+    cap = chunk_capacity(n);
+    if (n < min_cached || n > max_cached) return static_cast<std::byte*>(::operator new(n));
     auto c = class_of(cap);
     if (cache.count[c] > 0) {
         cache.bytes -= cap;

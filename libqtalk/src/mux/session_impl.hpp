@@ -14,6 +14,7 @@
 
 #include "mux/channel_state.hpp"
 #include "mux/id_table.hpp"
+#include "mux/recycled_allocator.hpp"
 #include "qtalk/frame/message.hpp"
 #include "qtalk/mux/session.hpp"
 
@@ -63,7 +64,9 @@ struct Session::Impl {
 
     detail::IdTable channels;
 
-    std::deque<OutFrame> outq;
+    // Its blocks (a few frames each) come from the per-thread chunk cache: a busy session
+    // allocates and frees one every few frames.
+    std::deque<OutFrame, detail::RecycledAllocator<OutFrame>> outq;
     std::size_t control_bytes = 0;  // queued non-DATA bytes, bounded (peer must read them)
     std::size_t owned_bytes = 0;    // copied DATA payloads queued, bounded by max_owned_bytes
     std::size_t sending_channels = 0;  // channels with DATA queued (ChannelState::data_queued() > 0)

@@ -247,17 +247,17 @@ void BudgetHook::on_event() { link->budget_freed(dir); }
 // write it waits for), and runs `done`. A context destroyed with the call still pending frees it.
 class DetachedSplice final : public Watcher, public std::enable_shared_from_this<DetachedSplice> {
 public:
-    DetachedSplice(Channel a, Channel b, boost::asio::any_io_executor ex, std::function<void(SpliceResult)> done)
-        : link_(std::move(a), std::move(b), std::move(ex)), done_(std::move(done)) {
+    DetachedSplice(Channel a, Channel b, boost::asio::any_io_executor ex, std::shared_ptr<SpliceObserver> obs)
+        : link_(std::move(a), std::move(b), std::move(ex)), obs_(std::move(obs)) {
         completion_.self = written_.self = this;
     }
 
-    static void start(const std::shared_ptr<DetachedSplice>& self, const std::function<void()>& started) {
+    static void start(const std::shared_ptr<DetachedSplice>& self) {
         auto& link = self->link_;
         link.state(0).splice_owner = link.state(1).splice_owner = self;
         link.on_complete(&self->completion_);
         link.start();
-        if (started) started();
+        self->obs_->started();
     }
 
     void on_channel_event() override {
@@ -273,7 +273,7 @@ public:
             owner_of(ev) = shared_from_this();
             return;
         }
-        if (auto done = std::move(done_)) done(link_.result());
+        if (auto obs = std::move(obs_)) obs->done(link_.result());
     }
 
 private:
@@ -300,7 +300,7 @@ private:
     std::shared_ptr<void>& owner_of(Event* ev) { return owner_state(ev).splice_owner; }
 
     Link link_;
-    std::function<void(SpliceResult)> done_;
+    std::shared_ptr<SpliceObserver> obs_;
     Completion completion_;
     Written written_;
     Event* waiting_ = nullptr;
@@ -309,21 +309,39 @@ private:
 
 }  // namespace
 
-void splice(Channel a, Channel b, std::function<void()> started, std::function<void(SpliceResult)> done) {
+void splice(Channel a, Channel b, std::shared_ptr<SpliceObserver> obs) {
     auto ex = a.session().get_executor();
     if (ex != b.session().get_executor()) {
         a.close();
         b.close();
-        if (started) started();
-        boost::asio::post(ex, [done = std::move(done)] {
-            if (done) done(SpliceResult{});
-        });
+        obs->started();
+        boost::asio::post(ex, [obs = std::move(obs)] { obs->done(SpliceResult{}); });
         return;
     }
-    DetachedSplice::start(std::make_shared<DetachedSplice>(std::move(a), std::move(b), ex, std::move(done)), started);
+    DetachedSplice::start(std::make_shared<DetachedSplice>(std::move(a), std::move(b), ex, std::move(obs)));
 }
 
-Task<SpliceResult> splice(Channel a, Channel b) { return splice(std::move(a), std::move(b), {}); }
+namespace {
+struct Callbacks final : SpliceObserver {
+    std::function<void()> on_started;
+    std::function<void(SpliceResult)> on_done;
+    void started() override {
+        if (on_started) on_started();
+    }
+    void done(const SpliceResult& r) override {
+        if (on_done) on_done(r);
+    }
+};
+}  // namespace
+
+void splice(Channel a, Channel b, std::function<void()> started, std::function<void(SpliceResult)> done) {
+    auto obs = std::make_shared<Callbacks>();
+    obs->on_started = std::move(started);
+    obs->on_done = std::move(done);
+    splice(std::move(a), std::move(b), std::move(obs));
+}
+
+Task<SpliceResult> splice(Channel a, Channel b) { return splice(std::move(a), std::move(b), std::function<void()>{}); }
 
 Task<SpliceResult> splice(Channel a, Channel b, std::function<void()> started) {
     auto ex = a.session().get_executor();

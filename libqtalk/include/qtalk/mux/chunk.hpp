@@ -13,6 +13,8 @@ namespace detail {
 // Storage of at least n bytes; `cap` receives its real size. chunk_free takes it back.
 std::byte* chunk_alloc(std::size_t n, std::size_t& cap);
 void chunk_free(std::byte* p, std::size_t cap) noexcept;
+// The `cap` chunk_alloc(n, cap) gives.
+std::size_t chunk_capacity(std::size_t n) noexcept;
 }  // namespace detail
 
 class Chunk {

@@ -2,6 +2,7 @@
 #pragma once
 #include <cstdint>
 #include <functional>
+#include <memory>
 
 #include "qtalk/mux/session.hpp"
 
@@ -30,9 +31,21 @@ Task<SpliceResult> splice(Channel a, Channel b);
 // The same; `started` runs once what both channels already hold is queued for the other side
 // (before the first suspension), e.g. to queue something on a session behind those bytes.
 Task<SpliceResult> splice(Channel a, Channel b, std::function<void()> started);
-// The same without a coroutine: returns once `started` has run; `done` runs on the sessions'
-// executor when the splice completes (never inside this call), with the splice's state freed
-// right after it.
+// What a splice without a coroutine reports to; the splice holds it until done() has run.
+class SpliceObserver {
+public:
+    // Once what both channels already hold is queued for the other side (inside splice()).
+    virtual void started() {}
+    // On the sessions' executor when the splice completes (never inside splice()); the splice's
+    // state is freed right after.
+    virtual void done(const SpliceResult& r) = 0;
+
+protected:
+    ~SpliceObserver() = default;
+};
+// The same without a coroutine: returns once `obs->started()` has run.
+void splice(Channel a, Channel b, std::shared_ptr<SpliceObserver> obs);
+// The same with callbacks for started() and done().
 void splice(Channel a, Channel b, std::function<void()> started, std::function<void(SpliceResult)> done);
 
 }  // namespace qtalk::mux
