@@ -8,6 +8,7 @@
 
 #include "hub/limits.hpp"
 #include "qtalk/log.hpp"
+#include "qtalk/mux/recycled.hpp"
 
 namespace qtalkd {
 namespace net = boost::asio;
@@ -60,7 +61,7 @@ public:
     // refills once its header and arguments are queued, so the OPEN goes out with the call and
     // the provider's CONFIRM travels with the reply).
     static void open(State& st, SessionId id, State::Entry& e, std::chrono::milliseconds timeout) {
-        auto w = std::make_shared<SpareWatch>(st.self, id, e.generation);
+        auto w = qtalk::mux::make_recycled<SpareWatch>(st.self, id, e.generation);
         ++e.opening;
         auto session = e.session.lock();
         if (!session) {

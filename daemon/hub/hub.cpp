@@ -14,6 +14,7 @@
 #include "hub/watcher.hpp"
 #include "qtalk/log.hpp"
 #include "qtalk/mux/splice.hpp"
+#include "qtalk/mux/recycled.hpp"
 
 namespace qtalkd {
 namespace net = boost::asio;
@@ -224,7 +225,7 @@ void Hub::accept_call(SessionId from, Channel ch) {
     ++stats_.calls_total;
     ++stats_.calls_active;
     ch.set_manual_credit(true);  // routed calls return credit only for forwarded bytes (§5.4)
-    auto call = std::make_shared<Call>(shared_from_this(), from, ch);
+    auto call = qtalk::mux::make_recycled<Call>(shared_from_this(), from, ch);
     ch.watch(call);
     // A channel that already holds bytes (accepted from a backlog) gets no event for them.
     if (ch.buffered() > 0 || ch.eof_received()) call->on_channel_event();

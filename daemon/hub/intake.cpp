@@ -22,27 +22,24 @@ void IntakeParser::filled(std::size_t n) {
 
 void IntakeParser::advance() {
     auto& h = in_.header;
+    auto len = qtalk::frame::get_u32(h.data());
     if (h.size() == 4) {
-        if (qtalk::frame::get_u32(h.data()) == 0) {  // nothing to sniff: CBOR (§5.2)
+        if (len == 0) {  // nothing to sniff: CBOR (§5.2)
             in_.error = invalid_call_header();
             done_ = true;
             return;
         }
-        h.resize(5);  // sniff from the first header byte even when the header is too large
+        // The whole header next; one byte only when it is refused as too large (the error reply
+        // is still in the sniffed codec).
+        h.resize(len > max_header_ ? 5 : 4 + std::size_t(len));
         return;
     }
-    auto len = qtalk::frame::get_u32(h.data());
-    if (h.size() == 5) {
-        in_.codec = h[4] == std::byte{'{'} ? Codec::json : Codec::cbor;
-        if (len > max_header_) {
-            in_.error = call_header_too_large();
-            done_ = true;
-            return;
-        }
-        h.resize(4 + std::size_t(len));
-        if (have_ < h.size()) return;
-    }
     done_ = true;
+    in_.codec = h[4] == std::byte{'{'} ? Codec::json : Codec::cbor;
+    if (len > max_header_) {
+        in_.error = call_header_too_large();
+        return;
+    }
     auto sel = qtalk::rpc::decode_call_header(in_.codec, std::span(h).subspan(4));
     if (!sel) {
         in_.error = invalid_call_header();

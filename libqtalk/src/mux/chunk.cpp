@@ -49,7 +49,8 @@ std::byte* chunk_alloc(std::size_t n, std::size_t& cap) {
 }
 
 void chunk_free(std::byte* p, std::size_t cap) noexcept {
-    if (cap >= min_cached && cap <= max_cached && std::has_single_bit(cap)) {
+    // A power of two (not std::has_single_bit: without -mpopcnt that is a libgcc call).
+    if (cap >= min_cached && cap <= max_cached && (cap & (cap - 1)) == 0) {
         auto c = class_of(cap);
         const std::size_t limit = cap >= large_block ? 1 : per_class;
         if (cache.count[c] < limit && cache.bytes + cap <= max_cached_bytes) {

@@ -7,6 +7,7 @@
 #include <unordered_map>
 
 #include "mux/channel_state.hpp"
+#include "qtalk/mux/recycled.hpp"
 
 namespace qtalk::mux::detail {
 
@@ -51,7 +52,10 @@ private:
     void advance() {
         if (++next_ == 0) wrapped_ = true;
     }
-    std::unordered_map<std::uint32_t, std::shared_ptr<ChannelState>> live_;
+    using Entry = std::pair<const std::uint32_t, std::shared_ptr<ChannelState>>;
+    std::unordered_map<std::uint32_t, std::shared_ptr<ChannelState>, std::hash<std::uint32_t>, std::equal_to<>,
+                       RecycledAllocator<Entry>>
+        live_;  // nodes from the per-thread block cache: a channel's comes and goes with it
     std::uint32_t next_ = 0;
     bool wrapped_ = false;
 };

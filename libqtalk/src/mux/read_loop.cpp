@@ -200,7 +200,7 @@ void Session::Impl::on_open(const frame::Open& m) {
         send(frame::OpenFailure{m.sender});
         return;
     }
-    auto st = std::make_shared<ChannelState>(ex, channels.allocate(), false);
+    auto st = make_recycled<ChannelState>(ex, channels.allocate(), false);
     st->remote_id = m.sender;
     st->remote_window = m.window;
     st->remote_max_packet = m.max_packet;

@@ -140,7 +140,7 @@ Task<Result<Channel>> Session::open_until(std::shared_ptr<Session> self, std::ch
     auto& d = *self->impl_;
     if (d.closed) co_return Errc::session_closed;
     if (d.channels.size() >= d.opts.max_channels) co_return Errc::too_many_channels;
-    auto st = std::make_shared<ChannelState>(d.ex, d.channels.allocate(), true);
+    auto st = make_recycled<ChannelState>(d.ex, d.channels.allocate(), true);
     d.channels.insert(st);
     d.send(frame::Open{st->local_id, d.opts.window, d.opts.max_packet});
     st->recv_credit = d.opts.window;
@@ -173,12 +173,12 @@ Channel Session::open_watched(std::chrono::milliseconds timeout, std::shared_ptr
     auto& d = *impl_;
     std::shared_ptr<ChannelState> st;
     if (d.closed || d.channels.size() >= d.opts.max_channels) {
-        st = std::make_shared<ChannelState>(d.ex, 0, true);  // never in the table: nothing will change
+        st = make_recycled<ChannelState>(d.ex, 0, true);  // never in the table: nothing will change
         st->session_dead = d.closed;
         st->open_over_limit = !d.closed;
         st->local_closed = st->close_sent = true;
     } else {
-        st = std::make_shared<ChannelState>(d.ex, d.channels.allocate(), true);
+        st = make_recycled<ChannelState>(d.ex, d.channels.allocate(), true);
         d.channels.insert(st);
         d.send(frame::Open{st->local_id, d.opts.window, d.opts.max_packet});
         st->recv_credit = d.opts.window;
@@ -233,7 +233,7 @@ Task<Result<Channel>> Session::accept() {
 }
 
 Channel Session::Impl::make_handle(std::shared_ptr<ChannelState> st) {
-    auto ref = std::make_shared<Channel::Ref>();
+    auto ref = make_recycled<Channel::Ref>();
     ref->session = self.shared_from_this();
     ref->st = std::move(st);
     return Channel(std::move(ref));

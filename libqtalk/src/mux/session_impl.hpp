@@ -14,7 +14,7 @@
 
 #include "mux/channel_state.hpp"
 #include "mux/id_table.hpp"
-#include "mux/recycled_allocator.hpp"
+#include "qtalk/mux/recycled.hpp"
 #include "qtalk/frame/message.hpp"
 #include "qtalk/mux/session.hpp"
 

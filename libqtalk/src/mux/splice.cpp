@@ -318,7 +318,7 @@ void splice(Channel a, Channel b, std::shared_ptr<SpliceObserver> obs) {
         boost::asio::post(ex, [obs = std::move(obs)] { obs->done(SpliceResult{}); });
         return;
     }
-    DetachedSplice::start(std::make_shared<DetachedSplice>(std::move(a), std::move(b), ex, std::move(obs)));
+    DetachedSplice::start(make_recycled<DetachedSplice>(std::move(a), std::move(b), ex, std::move(obs)));
 }
 
 namespace {
