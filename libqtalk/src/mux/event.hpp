@@ -21,6 +21,7 @@
 #include <boost/container/small_vector.hpp>
 #include <memory>
 
+#include "qtalk/mux/recycled.hpp"
 #include "qtalk/mux/watcher.hpp"
 
 namespace qtalk::mux::detail {
@@ -125,9 +126,13 @@ private:
     static inline thread_local DeferredWakes* current_ = nullptr;
     const boost::asio::any_io_executor& ex_;
     DeferredWakes* prev_;
-    using List = boost::container::small_vector<Handler, 4>;  // a handler is one pointer
+    // A handler is one pointer. Past 4, the storage comes from the per-thread block cache: a busy
+    // batch wakes dozens, and the collection lives only as long as its batch.
+    template <class T>
+    using Vec = boost::container::small_vector<T, 4, RecycledAllocator<T>>;
+    using List = Vec<Handler>;
     List handlers_;
-    boost::container::small_vector<std::shared_ptr<Watcher>, 4> watchers_;
+    Vec<std::shared_ptr<Watcher>> watchers_;
     List flushes_;
     std::size_t next_ = 0, next_watcher_ = 0, next_flush_ = 0;
 };
