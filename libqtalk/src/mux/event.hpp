@@ -126,13 +126,14 @@ private:
     static inline thread_local DeferredWakes* current_ = nullptr;
     const boost::asio::any_io_executor& ex_;
     DeferredWakes* prev_;
-    // A handler is one pointer. Past 4, the storage comes from the per-thread block cache: a busy
-    // batch wakes dozens, and the collection lives only as long as its batch.
-    template <class T>
-    using Vec = boost::container::small_vector<T, 4, RecycledAllocator<T>>;
-    using List = Vec<Handler>;
+    // Inline room for a few (the collection is part of every idle session's read loop frame);
+    // past that the storage comes from the per-thread block cache: a busy batch wakes dozens,
+    // and the collection lives only as long as its batch. A handler is one pointer.
+    template <class T, std::size_t N>
+    using Vec = boost::container::small_vector<T, N, RecycledAllocator<T>>;
+    using List = Vec<Handler, 4>;
     List handlers_;
-    Vec<std::shared_ptr<Watcher>> watchers_;
+    Vec<std::shared_ptr<Watcher>, 1> watchers_;
     List flushes_;
     std::size_t next_ = 0, next_watcher_ = 0, next_flush_ = 0;
 };
