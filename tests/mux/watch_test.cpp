@@ -37,26 +37,34 @@ struct Recorder final : mux::Watcher {
 
 std::span<const std::byte> bytes_of(std::string_view s) { return std::as_bytes(std::span(s.data(), s.size())); }
 
+// A channel opened on `a` and accepted on `b`.
+awaitable<std::pair<mux::Channel, mux::Channel>> open_pair(std::shared_ptr<mux::Session> a,
+                                                           std::shared_ptr<mux::Session> b) {
+    auto ca = co_await a->open();
+    auto cb = co_await b->accept();
+    EXPECT_TRUE(ca && cb);
+    if (!ca || !cb) throw std::runtime_error("no channel pair");
+    co_return std::pair(*ca, *cb);
+}
+
 }  // namespace
 
 TEST(MuxWatch, WatcherHearsDataAndEofOncePerBatch) {
     run_async([](io_context& io) -> awaitable<void> {
         auto [a, b] = session_pair(io.get_executor());
-        auto ca = co_await a->open();
-        auto cb = co_await b->accept();
-        EXPECT_TRUE(ca && cb);
+        auto [ca, cb] = co_await open_pair(a, b);
         auto w = std::make_shared<Recorder>();
-        w->ch = *cb;
-        cb->watch(w);
+        w->ch = cb;
+        cb.watch(w);
         // Three messages that arrive in one transport read: DATA, DATA, EOF.
-        EXPECT_TRUE(ca->try_write(bytes_of("hello ")));
-        EXPECT_TRUE(ca->try_write(bytes_of("world")));
-        EXPECT_TRUE(co_await ca->close_write());
+        EXPECT_TRUE(ca.try_write(bytes_of("hello ")));
+        EXPECT_TRUE(ca.try_write(bytes_of("world")));
+        EXPECT_TRUE(co_await ca.close_write());
         EXPECT_TRUE(co_await eventually([&] { return w->eof; }));
         EXPECT_EQ(std::string(reinterpret_cast<const char*>(w->got.data()), w->got.size()), "hello world");
         EXPECT_EQ(w->calls, 1) << "the batch's three changes give one call";
-        cb->unwatch();
-        ca->close();
+        cb.unwatch();
+        ca.close();
         co_await sleep_for(50ms);
         EXPECT_EQ(w->calls, 1) << "no calls after unwatch()";
         EXPECT_EQ(w.use_count(), 1) << "the channel released its watcher";
@@ -66,14 +74,12 @@ TEST(MuxWatch, WatcherHearsDataAndEofOncePerBatch) {
 TEST(MuxWatch, ClosingTheChannelReleasesItsWatcher) {
     run_async([](io_context& io) -> awaitable<void> {
         auto [a, b] = session_pair(io.get_executor());
-        auto ca = co_await a->open();
-        auto cb = co_await b->accept();
-        EXPECT_TRUE(ca && cb);
+        auto [ca, cb] = co_await open_pair(a, b);
         auto w = std::make_shared<Recorder>();
-        w->ch = *cb;  // a watcher holding its channel: the channel holds it too until closed
-        cb->watch(w);
+        w->ch = cb;  // a watcher holding its channel: the channel holds it too until closed
+        cb.watch(w);
         EXPECT_EQ(w.use_count(), 2);
-        cb->close();
+        cb.close();
         EXPECT_EQ(w.use_count(), 1);
         w->ch = {};
     });
@@ -103,21 +109,19 @@ TEST(MuxWatch, TryWriteQueuesNothingBeyondTheWindowOrAfterEof) {
         mux::Options small;
         small.window = 1024;
         auto [a, b] = session_pair(io.get_executor(), {}, small);
-        auto ca = co_await a->open();
-        auto cb = co_await b->accept();
-        EXPECT_TRUE(ca && cb);
+        auto [ca, cb] = co_await open_pair(a, b);
         std::vector<std::byte> big(1025, std::byte{1}), fits(1024, std::byte{2});
-        EXPECT_FALSE(ca->try_write(big));
-        EXPECT_EQ(ca->send_window(), 1024u);
-        EXPECT_TRUE(ca->try_write(fits));
-        EXPECT_EQ(ca->send_window(), 0u);
-        EXPECT_FALSE(ca->try_write(std::span(fits).first(1)));
+        EXPECT_FALSE(ca.try_write(big));
+        EXPECT_EQ(ca.send_window(), 1024u);
+        EXPECT_TRUE(ca.try_write(fits));
+        EXPECT_EQ(ca.send_window(), 0u);
+        EXPECT_FALSE(ca.try_write(std::span(fits).first(1)));
         std::vector<std::byte> got(1024);
-        EXPECT_TRUE(co_await cb->read_exact(got));
+        EXPECT_TRUE(co_await cb.read_exact(got));
         EXPECT_EQ(got, fits);
-        EXPECT_TRUE(co_await eventually([&] { return ca->send_window() == 1024u; }));
-        EXPECT_TRUE(co_await ca->close_write());
-        EXPECT_FALSE(ca->try_write(std::span(fits).first(1))) << "after EOF";
+        EXPECT_TRUE(co_await eventually([&] { return ca.send_window() == 1024u; }));
+        EXPECT_TRUE(co_await ca.close_write());
+        EXPECT_FALSE(ca.try_write(std::span(fits).first(1))) << "after EOF";
     });
 }
 
@@ -181,12 +185,10 @@ TEST(MuxWatch, ChannelReleasedWhileOpeningIsClosedOnItsConfirm) {
 TEST(MuxWatch, SessionEndReachesTheWatcher) {
     run_async([](io_context& io) -> awaitable<void> {
         auto [a, b] = session_pair(io.get_executor());
-        auto ca = co_await a->open();
-        auto cb = co_await b->accept();
-        EXPECT_TRUE(ca && cb);
+        auto [ca, cb] = co_await open_pair(a, b);
         auto w = std::make_shared<Recorder>();
-        w->ch = *cb;
-        cb->watch(w);
+        w->ch = cb;
+        cb.watch(w);
         a->close();
         EXPECT_TRUE(co_await eventually([&] { return w->calls > 0 && b->is_closed(); }));
         EXPECT_EQ(w.use_count(), 1) << "the ended channel let go of its watcher, without a close()";
