@@ -81,6 +81,8 @@ TEST(MuxWatch, ClosingTheChannelReleasesItsWatcher) {
         EXPECT_EQ(w.use_count(), 2);
         cb.close();
         EXPECT_EQ(w.use_count(), 1);
+        cb.watch(w);  // a closed channel is not watched
+        EXPECT_EQ(w.use_count(), 1);
         w->ch = {};
     });
 }
@@ -158,9 +160,11 @@ TEST(MuxWatch, OpenWatchedRefusedTimedOutOrOnAClosedSession) {
         EXPECT_TRUE(co_await eventually([&] { return s->stats().channels == 0; }));
 
         s->close();
-        auto dead = s->open_watched(1s, std::make_shared<Recorder>());
+        auto dead_w = std::make_shared<Recorder>();
+        auto dead = s->open_watched(1s, dead_w);
         EXPECT_EQ(dead.open_error(), mux::Errc::session_closed);
         EXPECT_FALSE(dead.opening());
+        EXPECT_EQ(dead_w.use_count(), 1) << "nothing will change: the watcher is not kept";
     });
 }
 

@@ -207,6 +207,7 @@ bool Channel::try_write(std::span<const std::byte> data) {
 
 void Channel::watch(std::shared_ptr<Watcher> w) {
     auto& ch = *ref_->st;
+    if (ch.session_dead || ch.local_closed || ch.finished()) return;  // ended: it would be held for nothing
     ch.watch.ex = &ref_->session->impl_->ex;
     ch.watch.watcher = std::move(w);
     ch.read_ev.set_hook(&ch.watch);

@@ -186,7 +186,7 @@ Channel Session::open_watched(std::chrono::milliseconds timeout, std::shared_ptr
         d.watch_open_deadline(st->open_deadline);
     }
     auto ch = d.make_handle(std::move(st));
-    ch.watch(std::move(w));
+    ch.watch(std::move(w));  // not kept when the open failed at once: nothing will change
     return ch;
 }
 

@@ -88,8 +88,9 @@ public:
 
     // Without coroutines (qtalk/mux/watcher.hpp): `w` hears of every change of this channel
     // until unwatch(), close(), the channel's end (both CLOSEs, or the session's end: `w` still
-    // hears of it) or a splice joining it; the channel keeps `w` alive until then. One watcher
-    // per channel; coroutine operations may run alongside.
+    // hears of it) or a splice joining it; the channel keeps `w` alive until then. A channel
+    // that has already ended, or is closed, is not watched. One watcher per channel; coroutine
+    // operations may run alongside.
     void watch(std::shared_ptr<Watcher> w);
     void unwatch();
     // Queues a copy of `data` as one DATA message and returns true when that is possible at once:
@@ -137,7 +138,7 @@ public:
     // it (Channel::watch) and hears of the answer, of the timeout (open_error() open_timeout)
     // or of the session's end. Closing or releasing the channel before the answer abandons it: a
     // CONFIRM arriving later is answered with CLOSE. A closed session gives a channel whose
-    // open_error() is session_closed.
+    // open_error() is session_closed (too_many_channels past Options::max_channels), unwatched.
     Channel open_watched(std::chrono::milliseconds timeout, std::shared_ptr<Watcher> w);
     // Waits for the next channel the peer opens. Not usable together with set_acceptor().
     Task<Result<Channel>> accept();
