@@ -10,7 +10,6 @@
 #include "hub/errors.hpp"
 #include "hub/intake.hpp"
 #include "hub/methods.hpp"
-#include "hub/splice.hpp"
 #include "hub/watcher.hpp"
 #include "qtalk/log.hpp"
 #include "qtalk/mux/splice.hpp"
@@ -238,8 +237,7 @@ void Hub::dispatch(std::shared_ptr<Call> call) {
         call_done();
         return;
     }
-    const bool method = in.normalized == "/qtalk" || in.normalized.starts_with("/qtalk/");
-    if (!in.error && !method) {
+    if (!in.error && !in_hub_namespace(in.normalized)) {
         auto target = registry_.route(in.normalized);
         if (target && sessions_.contains(target->provider)) {
             if (auto out = pool_.take(target->provider)) {
@@ -274,7 +272,7 @@ Task<void> Hub::finish_call(std::shared_ptr<Call> call) {
         co_await reply_error(ch, in.codec, *in.error, false);
         co_return;
     }
-    if (in.normalized == "/qtalk" || in.normalized.starts_with("/qtalk/")) {
+    if (in_hub_namespace(in.normalized)) {
         ch.grant(static_cast<std::uint32_t>(in.header.size()));
         ch.set_manual_credit(false);
         Methods methods{*this, from};
@@ -318,21 +316,30 @@ void Hub::forward(std::shared_ptr<Call> call, Channel out, const Route& target) 
     auto& in = call->intake();
     qtalk::log::get("router")->debug("call routed session={} selector={} service={} provider={}", call->from,
                                      in.normalized, target.name, target.provider);
-    auto& ch = call->caller;
     call->provider_id = target.provider;
-    ch.set_manual_credit(true);
-    out.set_manual_credit(true);
-    if (!out.try_write(in.header)) {  // no room at once (a full send budget): the coroutine form
-        net::co_spawn(ex_, [self = shared_from_this(), call, out]() mutable -> Task<void> {
-            co_await splice(call->caller, std::move(out), std::move(call->intake().header), call->intake().codec,
-                            [call] { call->started(); });
+    call->provider = std::move(out);
+    if (!call->provider.try_write(in.header)) {  // no room at once (a full send budget): wait for it
+        net::co_spawn(ex_, [self = shared_from_this(), call]() -> Task<void> {
+            if (co_await call->provider.write(call->intake().header)) {
+                self->join(call);
+                co_return;
+            }
+            call->started();
+            call->provider.close();
+            co_await reply_error(call->caller, call->intake().codec, provider_unavailable(), false);
             self->call_done();
         }, net::detached);
         return;
     }
-    ch.grant(static_cast<std::uint32_t>(in.header.size()));
-    call->provider = out;
-    qtalk::mux::splice(ch, std::move(out), std::move(call));
+    join(std::move(call));
+}
+
+// The header is queued to the provider: credit it to the caller and join the two channels
+// (credit is manual on both from here on: the splice returns only what it forwarded, §5.4).
+void Hub::join(std::shared_ptr<Call> call) {
+    call->caller.grant(static_cast<std::uint32_t>(call->intake().header.size()));
+    auto caller = call->caller, provider = call->provider;  // before `call` is moved from
+    qtalk::mux::splice(std::move(caller), std::move(provider), std::move(call));
 }
 
 }  // namespace qtalkd

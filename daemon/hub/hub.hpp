@@ -99,6 +99,7 @@ private:
     // Joins the caller's channel to `out`, the header first; the call counts as active until
     // the splice is done.
     void forward(std::shared_ptr<Call> call, qtalk::mux::Channel out, const Route& target);
+    void join(std::shared_ptr<Call> call);
     void call_done() { --stats_.calls_active; }
     void drop_session(SessionId id, std::error_code why);
     // After `id` registered or unregistered: keeps spare channels to it while it provides a

@@ -60,19 +60,6 @@ bool IntakeParser::take_buffered(qtalk::mux::Channel& ch) {
     return true;
 }
 
-qtalk::rpc::Task<Intake> read_intake(qtalk::mux::Channel& ch, std::uint32_t max_header) {
-    IntakeParser p(max_header);
-    while (!p.take_buffered(ch)) {
-        auto rest = p.want();
-        if (!co_await ch.read_exact(rest)) {
-            p.intake().ended = true;
-            break;
-        }
-        p.filled(rest.size());
-    }
-    co_return std::move(p.intake());
-}
-
 qtalk::rpc::Task<void> reply_error(qtalk::mux::Channel ch, Codec codec, std::string msg, bool read_args) {
     if (read_args) (void)co_await qtalk::rpc::read_frame(ch);
     qtalk::rpc::Pipe pipe(ch, codec);

@@ -40,7 +40,6 @@ private:
     bool done_ = false;
 };
 
-qtalk::rpc::Task<Intake> read_intake(qtalk::mux::Channel& ch, std::uint32_t max_header);
 
 // An error reply from the hub itself in the call's sniffed codec (header, null, CLOSE). With
 // `read_args` the call's argument frame is read first, so no caller bytes stay in flight

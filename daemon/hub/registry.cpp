@@ -22,9 +22,11 @@ NameCheck check_name(std::string_view n) {
     if (n.back() == '/' || n.find("//") != std::string_view::npos) return NameCheck::invalid;
     for (unsigned char c : n)
         if (c <= 0x20 || c == 0x7f) return NameCheck::invalid;
-    if (n == "/qtalk" || n.starts_with("/qtalk/")) return NameCheck::reserved;
+    if (in_hub_namespace(n)) return NameCheck::reserved;
     return NameCheck::ok;
 }
+
+bool in_hub_namespace(std::string_view n) { return n == "/qtalk" || n.starts_with("/qtalk/"); }
 
 RegisterOutcome Registry::register_service(SessionId s, std::string_view given, bool shared) {
     RegisterOutcome out;

@@ -21,6 +21,8 @@ std::string normalize_name(std::string_view name);
 // Validity (§5.3) is checked before the reserved namespace, so "/qtalk/" is invalid, not reserved.
 enum class NameCheck { ok, invalid, reserved };
 NameCheck check_name(std::string_view normalized);
+// The hub's own namespace (§5.3): "/qtalk" and below, served by the hub, never routed.
+bool in_hub_namespace(std::string_view normalized);
 
 struct ServiceEvent {
     enum Kind { up, down } kind;
