@@ -32,6 +32,7 @@ void run_channels(const Config& cfg, Report& report) {
         r.unit = "MiB/s";
         r.value = median(mux_rate);
         r.baseline = median(raw_rate);
+        r.pairs = pair_ratios(mux_rate, raw_rate);
         r.baseline_label = "64 raw streams";
         r.goals = {{Goal::ratio_ge, 0.80}};
         report.add(r);

@@ -1,9 +1,10 @@
-// `qtalk-bench --hub-load URL [SECONDS] [IN_FLIGHT] [json|cbor]`: a steady echo load through a
+// `qtalk-bench --hub-load URL [SECONDS] [IN_FLIGHT] [json|cbor] [one-thread]`: a steady echo load through a
 // running qtalkd, for profiling the hub on its own (perf, callgrind, strace -c on its pid).
 // A provider registers `load-echo` on one thread; IN_FLIGHT callers call it back to back on a
 // second thread; prints calls/s once a second and in total. `direct+URL` instead listens on URL
 // for the callers' session and serves it on the provider's thread without a hub in between: the
 // same load peer to peer, to compare the endpoints' CPU per call with and without the hub.
+// `one-thread` runs the provider on the callers' thread.
 #include <atomic>
 #include <cstdio>
 #include <cstdlib>
@@ -32,19 +33,21 @@ Task<std::shared_ptr<Session>> dial_session(std::string url) {
 
 int hub_load_main(int argc, char** argv) {
     if (argc < 3) {
-        std::fprintf(stderr, "usage: qtalk-bench --hub-load URL [SECONDS] [IN_FLIGHT] [json|cbor]\n");
+        std::fprintf(stderr, "usage: qtalk-bench --hub-load URL [SECONDS] [IN_FLIGHT] [json|cbor] [one-thread]\n");
         return 2;
     }
     std::string url = argv[2];
     const int seconds = argc > 3 ? std::max(1, std::atoi(argv[3])) : 10;
     const int inflight = argc > 4 ? std::max(1, std::atoi(argv[4])) : 32;
     const auto codec = argc > 5 && std::strcmp(argv[5], "json") == 0 ? rpc::Codec::json : rpc::Codec::cbor;
+    const bool one_thread = argc > 6 && std::strcmp(argv[6], "one-thread") == 0;
     const std::string selector = "load-echo";
 
     const bool direct = url.starts_with("direct+");
     if (direct) url.erase(0, 7);
 
-    Loop callers, provider;
+    Loop callers, provider_loop;
+    Loop& provider = one_thread ? callers : provider_loop;  // one-thread: caller and provider share a loop
     std::shared_ptr<Session> psess, csess;
     try {
         std::shared_ptr<qtalk::transport::Listener> listener;

@@ -28,7 +28,7 @@ const std::vector<std::pair<std::string, void (*)(const Config&, Report&)>> meas
 
 void usage(std::ostream& os) {
     os << "usage: qtalk-bench [--quick] [--reps N] [--only NAME[,NAME...]] [--json PATH]\n"
-          "       qtalk-bench --hub-load URL [SECONDS] [IN_FLIGHT] [json|cbor]\n"
+          "       qtalk-bench --hub-load URL [SECONDS] [IN_FLIGHT] [json|cbor] [one-thread]\n"
           "measurements:";
     for (auto& [name, _] : measurements) os << " " << name;
     os << "\n";

@@ -1,6 +1,7 @@
 // Report: goal evaluation, the Markdown table and the JSON file (see report.hpp).
 #include "report.hpp"
 
+#include <algorithm>
 #include <array>
 #include <cstdio>
 #include <fstream>
@@ -18,6 +19,26 @@ std::string format_number(double v) {
     else if (a >= 1) std::snprintf(buf, sizeof buf, "%.2f", v);
     else std::snprintf(buf, sizeof buf, "%.3f", v);
     return buf;
+}
+
+std::vector<double> pair_ratios(const std::vector<double>& v, const std::vector<double>& base) {
+    std::vector<double> r;
+    for (std::size_t i = 0; i < std::min(v.size(), base.size()); ++i) r.push_back(v[i] / base[i]);
+    return r;
+}
+
+double Row::ratio() const {
+    if (pairs.empty()) return value / baseline;
+    auto p = pairs;
+    std::sort(p.begin(), p.end());
+    auto n = p.size();
+    return n % 2 ? p[n / 2] : (p[n / 2 - 1] + p[n / 2]) / 2;
+}
+
+std::string Row::range_text() const {
+    if (pairs.size() < 2) return "-";
+    auto [lo, hi] = std::minmax_element(pairs.begin(), pairs.end());
+    return format_number(*lo) + "-" + format_number(*hi) + "x";
 }
 
 std::optional<bool> Row::pass() const {
@@ -62,27 +83,28 @@ int Report::failures() const {
 
 void Report::print(std::ostream& os) const {
     std::lock_guard lock(mu_);
-    std::vector<std::array<std::string, 6>> cells;
-    cells.push_back({"metric", "value", "baseline", "ratio", "goal", "pass"});
+    constexpr std::size_t cols = 7;
+    std::vector<std::array<std::string, cols>> cells;
+    cells.push_back({"metric", "value", "baseline", "ratio", "pairs", "goal", "pass"});
     for (auto& r : rows_) {
         auto p = r.pass();
         auto with_unit = [&](double v) { return format_number(v) + (r.unit.empty() ? "" : " " + r.unit); };
         std::string base = with_unit(r.baseline);
         if (!r.baseline_label.empty()) base += " (" + r.baseline_label + ")";
         cells.push_back({r.metric, with_unit(r.value), base, format_number(r.ratio()) + "x",
-                         r.goal_text(), p ? (*p ? "yes" : "NO") : ""});
+                         r.range_text(), r.goal_text(), p ? (*p ? "yes" : "NO") : ""});
     }
-    std::array<std::size_t, 6> w{};
+    std::array<std::size_t, cols> w{};
     for (auto& c : cells)
-        for (std::size_t i = 0; i < 6; ++i) w[i] = std::max(w[i], c[i].size());
-    auto line = [&](const std::array<std::string, 6>& c) {
+        for (std::size_t i = 0; i < cols; ++i) w[i] = std::max(w[i], c[i].size());
+    auto line = [&](const std::array<std::string, cols>& c) {
         os << "|";
-        for (std::size_t i = 0; i < 6; ++i) os << " " << c[i] << std::string(w[i] - c[i].size(), ' ') << " |";
+        for (std::size_t i = 0; i < cols; ++i) os << " " << c[i] << std::string(w[i] - c[i].size(), ' ') << " |";
         os << "\n";
     };
     line(cells[0]);
     os << "|";
-    for (std::size_t i = 0; i < 6; ++i) os << std::string(w[i] + 2, '-') << "|";
+    for (std::size_t i = 0; i < cols; ++i) os << std::string(w[i] + 2, '-') << "|";
     os << "\n";
     for (std::size_t i = 1; i < cells.size(); ++i) line(cells[i]);
     for (auto& r : rows_)
@@ -103,6 +125,8 @@ bool Report::write_json(const std::string& path, const std::string& meta_json) c
                          {"baseline_label", r.baseline_label},  {"ratio", num(r.ratio())},
                          {"goal", r.goals.empty() ? nlohmann::json(nullptr) : nlohmann::json(r.goal_text())},
                          {"note", r.note}};
+        j["pair_ratios"] = nlohmann::json::array();
+        for (double x : r.pairs) j["pair_ratios"].push_back(num(x));
         auto p = r.pass();
         j["pass"] = p ? nlohmann::json(*p) : nlohmann::json(nullptr);
         out["results"].push_back(std::move(j));

@@ -1,5 +1,8 @@
 // The results: one Row per figure, always next to a baseline measured in the same run (or a
-// labelled reference), the ratio value/baseline, an optional goal and whether it passed.
+// labelled reference), the ratio, an optional goal and whether it passed. Where each repetition
+// of a figure ran right next to a repetition of its baseline, the ratio is the median of those
+// pairs' ratios (drift on a shared machine hits both halves of a pair alike), printed with
+// their range; otherwise it is value/baseline.
 // Prints the table (Markdown) and writes the JSON file. Thread-safe (the watchdog prints too).
 #pragma once
 #include <cmath>
@@ -25,8 +28,10 @@ struct Row {
     std::string baseline_label;  // "raw", "direct", "256 MiB", ...
     std::vector<Goal> goals;     // all must hold
     std::string note;
+    std::vector<double> pairs;   // value/baseline of each repetition measured back to back
 
-    double ratio() const { return value / baseline; }
+    double ratio() const;
+    std::string range_text() const;  // "min-max" of the pairs, or "-"
     std::optional<bool> pass() const;
     std::string goal_text() const;
 };
@@ -46,5 +51,7 @@ private:
 };
 
 std::string format_number(double v);
+// The ratios v[i] / base[i] of repetitions measured in pairs (the shorter length).
+std::vector<double> pair_ratios(const std::vector<double>& v, const std::vector<double>& base);
 
 }  // namespace qbench

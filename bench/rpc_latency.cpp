@@ -6,6 +6,7 @@
 // plus qtalkd are three busy threads on two cores; so x32 is measured a second time with caller
 // and responder sharing one thread (the same for raw, direct and hub), which leaves qtalkd a
 // core of its own as on a real server.
+#include <algorithm>
 #include <deque>
 #include <map>
 
@@ -172,10 +173,14 @@ void run_rpc(const Config& cfg, Report& report) {
     auto client_side = std::make_shared<Side>();
     auto server_side = std::make_shared<Side>();
     std::vector<std::shared_ptr<Target>> targets;
+    // Targets compared with each other (raw, then direct and hub per codec), one group per
+    // transport and thread layout: a group's samples of one repetition run back to back.
+    std::vector<std::vector<std::shared_ptr<Target>>> groups;
 
     // Targets for one transport; responders run on `rl` (la itself when one_thread).
     auto add_targets = [&](std::string_view kind, Loop& rl, std::shared_ptr<Side> rside, bool one_thread) {
         std::string k(kind);
+        const auto first = targets.size();
         {   // raw ping-pong
             auto p = connect_pairs(cfg, kind, la, rl, 1);
             auto t = std::make_shared<Target>();
@@ -248,6 +253,7 @@ void run_rpc(const Config& cfg, Report& report) {
                 targets.push_back(t);
             }
         }
+        groups.emplace_back(targets.begin() + first, targets.end());
     };
     for (auto kind : kinds) {
         add_targets(kind, lb, server_side, false);
@@ -258,14 +264,22 @@ void run_rpc(const Config& cfg, Report& report) {
         post(la, [client_side] { client_side->close(); });
         post(lb, [server_side] { server_side->close(); });
     };
+    // Each repetition samples a group's targets one after another (raw, direct, hub, direct,
+    // hub; reversed every other repetition), so a hub sample and its direct one are always
+    // neighbours in time, and so are a direct sample and the raw one.
     for (int rep = 0; rep < cfg.reps; ++rep) {
-        for (auto& t : targets) {
+        for (auto& group : groups) {
             for (int k : inflight) {
-                if (t->one_thread && k == 1) continue;  // one call in flight is not CPU-bound
-                auto now = Clock::now();
-                Window w{now + warm, now + warm + span};
-                auto f = t->raw ? spawn(la, raw_sample(t->raw, k, w)) : spawn(la, rpc_sample(t->client, t->selector, k, w));
-                t->samples[k].push_back(wait_bounded(f, warm + span + 10s, abort, "rpc sample " + t->name));
+                if (group.front()->one_thread && k == 1) continue;  // one call in flight is not CPU-bound
+                auto order = group;
+                if (rep % 2) std::reverse(order.begin(), order.end());
+                for (auto& t : order) {
+                    auto now = Clock::now();
+                    Window w{now + warm, now + warm + span};
+                    auto f = t->raw ? spawn(la, raw_sample(t->raw, k, w))
+                                    : spawn(la, rpc_sample(t->client, t->selector, k, w));
+                    t->samples[k].push_back(wait_bounded(f, warm + span + 10s, abort, "rpc sample " + t->name));
+                }
             }
         }
     }
@@ -283,13 +297,21 @@ void run_rpc(const Config& cfg, Report& report) {
             for (int n : {1, 32, 0}) {  // 0: 32 in flight, endpoints on one thread
                 const bool one = n == 0;
                 const int in_flight = one ? 32 : n;
-                auto raw = aggregate(find("raw", k, codec, one).samples[in_flight]);
-                auto direct = aggregate(find("direct", k, codec, one).samples[in_flight]);
-                auto viahub = aggregate(find("hub", k, codec, one).samples[in_flight]);
+                auto& raw_s = find("raw", k, codec, one).samples[in_flight];
+                auto& direct_s = find("direct", k, codec, one).samples[in_flight];
+                auto& hub_s = find("hub", k, codec, one).samples[in_flight];
+                auto raw = aggregate(raw_s), direct = aggregate(direct_s), viahub = aggregate(hub_s);
+                // Per repetition: the figure's sample over its neighbour's.
+                auto pairs = [](const std::vector<Sample>& v, const std::vector<Sample>& base, double (Sample::*f)() const) {
+                    std::vector<double> a, b;
+                    for (auto& s : v) a.push_back((s.*f)());
+                    for (auto& s : base) b.push_back((s.*f)());
+                    return pair_ratios(a, b);
+                };
                 std::string v = std::string(" [") + rpc::codec_name(codec) + " " + k + " x" + std::to_string(in_flight) +
                                 (one ? ", endpoints on one thread]" : "]");
                 auto row = [&](std::string metric, std::string unit, double value, double base, std::string label,
-                               std::vector<Goal> goals) {
+                               std::vector<Goal> goals, std::vector<double> pair) {
                     Row r;
                     r.group = "rpc";
                     r.metric = std::move(metric) + v;
@@ -298,16 +320,18 @@ void run_rpc(const Config& cfg, Report& report) {
                     r.baseline = base;
                     r.baseline_label = std::move(label);
                     r.goals = std::move(goals);
+                    r.pairs = std::move(pair);
                     report.add(r);
                 };
+                const Goal hub_goal{Goal::ratio_le, 1.6};
                 if (n == 1) {
-                    row("direct p50 RTT", "us", direct.p50, raw.p50, "raw ping-pong", {});
-                    row("hub p50 RTT", "us", viahub.p50, direct.p50, "direct", {{Goal::ratio_le, 1.6}});
-                    row("hub p99 RTT", "us", viahub.p99, direct.p99, "direct", {});
+                    row("direct p50 RTT", "us", direct.p50, raw.p50, "raw ping-pong", {}, pairs(direct_s, raw_s, &Sample::p50));
+                    row("hub p50 RTT", "us", viahub.p50, direct.p50, "direct", {hub_goal}, pairs(hub_s, direct_s, &Sample::p50));
+                    row("hub p99 RTT", "us", viahub.p99, direct.p99, "direct", {}, pairs(hub_s, direct_s, &Sample::p99));
                 } else {
-                    row("direct calls/s", "/s", direct.rate, raw.rate, "raw ping-pong", {});
-                    row("hub calls/s", "/s", viahub.rate, direct.rate, "direct", {});
-                    row("hub p50 RTT", "us", viahub.p50, direct.p50, "direct", {{Goal::ratio_le, 1.6}});
+                    row("direct calls/s", "/s", direct.rate, raw.rate, "raw ping-pong", {}, pairs(direct_s, raw_s, &Sample::rate));
+                    row("hub calls/s", "/s", viahub.rate, direct.rate, "direct", {}, pairs(hub_s, direct_s, &Sample::rate));
+                    row("hub p50 RTT", "us", viahub.p50, direct.p50, "direct", {hub_goal}, pairs(hub_s, direct_s, &Sample::p50));
                 }
                 std::cout << "  " << v << " p50 raw/direct/hub " << format_number(raw.p50) << "/"
                           << format_number(direct.p50) << "/" << format_number(viahub.p50) << " us, calls/s "

@@ -176,6 +176,7 @@ void idle_sessions(const Config& cfg, Report& report, int n) {
         a.unit = "KiB";
         a.value = median(hub_kib);
         a.baseline = median(raw_kib);
+        a.pairs = pair_ratios(hub_kib, raw_kib);
         a.baseline_label = "raw acceptor";
         a.goals = {{Goal::value_le, 8.0}};
         a.note = "Go qmux server reference ~10 KiB/session; median of " + std::to_string(reps) + " runs";
@@ -186,6 +187,7 @@ void idle_sessions(const Config& cfg, Report& report, int n) {
         b.unit = "ms";
         b.value = median(hub_ms);
         b.baseline = median(raw_ms);
+        b.pairs = pair_ratios(hub_ms, raw_ms);
         b.baseline_label = "raw acceptor";
         report.add(b);
         std::cout << "  " << v << ": " << format_number(a.value) << " KiB/session (raw " << format_number(a.baseline)
@@ -272,6 +274,7 @@ void many_services(const Config& cfg, Report& report, int services) {
     r.unit = "us";
     r.value = median(p50_n);
     r.baseline = median(p50_1);
+    r.pairs = pair_ratios(p50_n, p50_1);
     r.baseline_label = "1 service";
     r.goals = {{Goal::ratio_le, 1.10}};
     report.add(r);

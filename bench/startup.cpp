@@ -44,6 +44,7 @@ void run_startup(const Config& cfg, Report& report) {
     r.unit = "ms";
     r.value = median(daemon);
     r.baseline = median(base);
+    r.pairs = pair_ratios(daemon, base);
     r.baseline_label = "/bin/true exec+exit";
     report.add(r);
     std::cout << "   " << r.metric << ": " << format_number(r.value) << " ms (/bin/true " << format_number(r.baseline)

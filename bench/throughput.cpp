@@ -34,6 +34,7 @@ void run_throughput(const Config& cfg, Report& report) {
             r.unit = "MiB/s";
             r.value = median(v);
             r.baseline = median(raw);
+            r.pairs = pair_ratios(v, raw);
             r.baseline_label = "raw stream";
             r.goals = {{Goal::ratio_ge, 0.80}};
             report.add(r);
