@@ -1,6 +1,7 @@
 // mux::Session against a hand-driven peer: exact frames on the wire, the tolerance rules of
 // PROTOCOL §6 and protocol violations that must close the session with a reason.
 #include <gtest/gtest.h>
+#include <sys/ioctl.h>
 #include <unistd.h>
 
 #include <filesystem>
@@ -192,6 +193,43 @@ TEST(MuxWire, GrantsMadeBeforeTheWriterRunsLeaveAsOneAdjust) {
         ch.close();
         EXPECT_EQ(co_await expect_next<f::Close>(*peer), f::Close{2});
         EXPECT_FALSE(co_await peer->next(50ms));
+        s->close();
+    });
+}
+
+TEST(MuxWire, ALongBatchSendsWhatItCausedMidway) {
+    // 32 OPENs arrive in one read. What the first 16 caused (their CONFIRMs) is on the wire
+    // before the rest are applied: the 17th channel is accepted with 16 CONFIRMs already
+    // readable at the peer, the first 16 with none (their CONFIRMs leave after them).
+    run_async([](io_context& io) -> awaitable<void> {
+        auto [s, peer] = session_with_raw_peer(io.get_executor());
+        std::vector<int> readable;  // bytes waiting at the peer as each channel is accepted
+        std::vector<mux::Channel> chans;
+        boost::asio::co_spawn(
+            io,
+            [&, s = s]() -> awaitable<void> {
+                for (int i = 0; i < 32; ++i) {
+                    auto ch = co_await s->accept();
+                    if (!ch) co_return;
+                    int n = -1;
+                    ::ioctl(peer->sock().native_handle(), FIONREAD, &n);
+                    readable.push_back(n);
+                    chans.push_back(std::move(*ch));
+                }
+            },
+            boost::asio::detached);
+        co_await sleep_for(10ms);  // the acceptor waits
+        std::vector<std::byte> opens;
+        for (std::uint32_t i = 0; i < 32; ++i) f::encode(f::Open{i, 1u << 20, 1u << 15}, opens);
+        co_await peer->send_bytes(opens);
+        EXPECT_TRUE(co_await eventually([&] { return readable.size() == 32; }));
+        std::vector<std::byte> confirm;
+        f::encode(f::OpenConfirm{0, 0, 0, 0}, confirm);
+        if (readable.size() == 32) {
+            EXPECT_EQ(readable[0], 0);
+            EXPECT_EQ(readable[15], 0);
+            EXPECT_EQ(readable[16], int(16 * confirm.size()));
+        }
         s->close();
     });
 }

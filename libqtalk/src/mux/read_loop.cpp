@@ -16,6 +16,10 @@ namespace {
 // batch many small frames per syscall, idle ones keep 512 bytes.
 constexpr std::size_t max_read_buffer = 64 * 1024;
 constexpr std::size_t max_piece = 256 * 1024;
+// Messages applied between two runs of the wakes they caused: a buffer holding dozens of calls
+// (or of a splice's replies, forwarded as they are applied) sends their bytes on in several
+// writes, so the peer starts on the first while the rest are applied.
+constexpr std::size_t messages_per_run = 16;
 }  // namespace
 
 Task<void> Session::Impl::read_loop() {
@@ -26,6 +30,7 @@ Task<void> Session::Impl::read_loop() {
         {
             // What the messages below wake runs when they are all applied, before the next read.
             detail::DeferredWakes wakes(ex);
+            std::size_t applied = 0;
             // Apply every complete message in the buffer.
             for (;;) {
                 std::span<const std::byte> avail(rbuf.data() + begin, end - begin);
@@ -48,6 +53,12 @@ Task<void> Session::Impl::read_loop() {
                         co_return;
                     }
                     if (closed) co_return;
+                    // A long batch lets what it caused so far (and its writes) go out midway.
+                    if (++applied == messages_per_run) {
+                        applied = 0;
+                        wakes.run();
+                        if (closed) co_return;
+                    }
                     continue;
                 }
                 // Incomplete. A large DATA payload is read directly into its own buffer.
