@@ -1,10 +1,8 @@
 // mux::detail::Event and DeferredWakes: how waiting coroutines are resumed. Outside a read batch
 // every wake is a post; inside one, wakes for the batch's executor are collected and resumed
-// inline by run(), write-loop (flush) wakes last (or after every few others in a large batch),
-// and the collection is bounded.
+// inline by run(), write-loop (flush) wakes last, and the collection is bounded.
 #include <gtest/gtest.h>
 
-#include <memory>
 #include <string>
 #include <vector>
 
@@ -72,47 +70,6 @@ TEST(MuxEvent, BatchResumesWakesInlineInOrderWithFlushesLast) {
         net::detached);
     io.poll();
     EXPECT_EQ(log.size(), 4u);
-}
-
-TEST(MuxEvent, LargeBatchFlushesAfterEveryFewWakes) {
-    // Twenty readers each queue something for the write loop: it runs after every eight of them
-    // (the first calls leave while the rest are being handled), and once more at the end.
-    net::io_context io;
-    Event flush(io.get_executor());
-    flush.set_flush(true);
-    std::vector<std::string> log;
-    bool stop = false;
-    net::co_spawn(
-        io,
-        [&]() -> net::awaitable<void> {
-            while (!stop) {
-                co_await flush.wait();
-                log.push_back("F");
-            }
-        },
-        net::detached);
-    std::vector<std::unique_ptr<Event>> evs;
-    for (int i = 0; i < 20; ++i) {
-        evs.push_back(std::make_unique<Event>(io.get_executor()));
-        spawn_waiter(io, *evs.back(), log, std::to_string(i), &flush);
-    }
-    io.poll();
-    net::any_io_executor ex = io.get_executor();
-    {
-        DeferredWakes wakes(ex);
-        for (auto& e : evs) e->notify();
-        wakes.run();
-    }
-    std::vector<std::string> want;
-    for (int i = 0; i < 20; ++i) {
-        want.push_back(std::to_string(i));
-        if (i == 7 || i == 15) want.push_back("F");
-    }
-    want.push_back("F");
-    EXPECT_EQ(log, want);
-    stop = true;
-    flush.notify();
-    io.poll();
 }
 
 TEST(MuxEvent, BatchLeftWithoutRunPostsWhatItCollected) {

@@ -200,7 +200,8 @@ TEST(MuxWire, GrantsMadeBeforeTheWriterRunsLeaveAsOneAdjust) {
 TEST(MuxWire, ALongBatchSendsWhatItCausedMidway) {
     // 32 OPENs arrive in one read. What the first 16 caused (their CONFIRMs) is on the wire
     // before the rest are applied: the 17th channel is accepted with 16 CONFIRMs already
-    // readable at the peer, the first 16 with none (their CONFIRMs leave after them).
+    // readable at the peer, the first 16 with none (their CONFIRMs leave after them). The
+    // other 16 CONFIRMs leave together at the batch's end: the 32nd channel still sees 16.
     run_async([](io_context& io) -> awaitable<void> {
         auto [s, peer] = session_with_raw_peer(io.get_executor());
         std::vector<int> readable;  // bytes waiting at the peer as each channel is accepted
@@ -229,6 +230,7 @@ TEST(MuxWire, ALongBatchSendsWhatItCausedMidway) {
             EXPECT_EQ(readable[0], 0);
             EXPECT_EQ(readable[15], 0);
             EXPECT_EQ(readable[16], int(16 * confirm.size()));
+            EXPECT_EQ(readable[31], int(16 * confirm.size()));
         }
         s->close();
     });

@@ -33,10 +33,10 @@ class Event;
 // wakes a coroutine (a call's intake, a reader) that queues frames and wakes a write loop; run
 // through posts that is one scheduler round (and one reactor poll) per hop between receiving a
 // message and sending what it caused. Resumed here, the bytes leave before the read loop reads
-// again, and what one batch caused on a session leaves in few writes: wakes run in order, except
-// that write loops (flush events) run after the other wakes collected (at most flush_after of
-// them at a time): what the woken coroutines queue leaves in the same write as the frames the
-// batch itself queued.
+// again, and everything one batch caused on a session still leaves in one write (a long batch
+// runs its wakes once early, so in two: see read_loop.cpp): wakes run in
+// order, except that write loops (flush events) run after every other wake collected: what the
+// woken coroutines queue leaves in the same write as the frames the batch itself queued.
 //
 // Only wakes for the batch's own executor are collected (the read loop runs on it, so resuming
 // them here is as if posted to it); others are posted as usual. A collection is bounded: past
@@ -61,18 +61,12 @@ public:
 
     // Resumes what was collected, and what those wake in turn, until nothing is left. Call it
     // where the read loop would suspend: nothing it resumes runs in the middle of a message.
-    // Write loops waiting to run go first once flush_after other wakes have run since the last
-    // flush: a batch of many calls then leaves in a few writes instead of one at its very end,
-    // so the peer starts on the first calls while this side works on the rest (with the whole
-    // batch in one write, caller, hub and responder each wait for the others' full batches and
-    // a busy machine runs them one after another instead of side by side).
     void run() {
-        std::size_t since_flush = 0;
         for (std::size_t ran = 0;; ++ran) {
-            const bool flush_due = since_flush >= flush_after && next_flush_ < flushes_.size();
-            const bool wake = !flush_due && next_ < handlers_.size();
-            const bool watcher = !flush_due && !wake && next_watcher_ < watchers_.size();
-            if (!wake && !watcher && next_flush_ == flushes_.size()) break;
+            const bool watcher = next_ == handlers_.size() && next_watcher_ < watchers_.size();
+            auto& list = next_ < handlers_.size() ? handlers_ : flushes_;
+            auto& next = &list == &handlers_ ? next_ : next_flush_;
+            if (!watcher && next == list.size()) break;
             if (ran == max_inline) {
                 current_ = prev_;  // collect no more: post what is left (and what it wakes)
                 post_rest();
@@ -80,18 +74,13 @@ public:
                 break;
             }
             if (watcher) {
-                ++since_flush;
                 auto w = std::move(watchers_[next_watcher_++]);
                 call(*w);
-            } else if (wake) {
-                ++since_flush;
-                Handler h(std::move(handlers_[next_++]));
-                std::move(h)();
-            } else {
-                since_flush = 0;
-                Handler h(std::move(flushes_[next_flush_++]));
-                std::move(h)();
+                continue;
             }
+            Handler h(std::move(list[next]));
+            ++next;
+            std::move(h)();
         }
         handlers_.clear();
         watchers_.clear();
@@ -120,8 +109,6 @@ public:
 
 private:
     static constexpr std::size_t max_inline = 4096;
-    // Pending write loops run after at most this many other wakes (see run()).
-    static constexpr std::size_t flush_after = 8;
 
     static void call(Watcher& w) {
         w.queued_ = false;  // what happens while it runs calls it again

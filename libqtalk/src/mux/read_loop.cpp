@@ -16,10 +16,13 @@ namespace {
 // batch many small frames per syscall, idle ones keep 512 bytes.
 constexpr std::size_t max_read_buffer = 64 * 1024;
 constexpr std::size_t max_piece = 256 * 1024;
-// Messages applied between two runs of the wakes they caused: a buffer holding dozens of calls
-// (or of a splice's replies, forwarded as they are applied) sends their bytes on in several
-// writes, so the peer starts on the first while the rest are applied.
-constexpr std::size_t messages_per_run = 16;
+// After this many messages of one batch, the wakes they caused run (and with them the writes):
+// once per batch. A buffer of dozens of calls (or of a splice's replies, forwarded as they are
+// applied) then starts the peer on the first ones while the rest are applied, and the rest still
+// leave together at the batch's end. With everything in one write at the end, caller, hub and
+// responder each waited for the others' whole batches: on a busy machine they ran one after
+// another instead of side by side.
+constexpr std::size_t early_run_after = 16;
 }  // namespace
 
 Task<void> Session::Impl::read_loop() {
@@ -28,7 +31,8 @@ Task<void> Session::Impl::read_loop() {
     while (!closed) {
         bool large = false;  // rbuf holds the start of a DATA message read by read_payload
         {
-            // What the messages below wake runs when they are all applied, before the next read.
+            // What the messages below wake runs when they are all applied, before the next read
+            // (and once early in a long batch: early_run_after).
             detail::DeferredWakes wakes(ex);
             std::size_t applied = 0;
             // Apply every complete message in the buffer.
@@ -53,9 +57,7 @@ Task<void> Session::Impl::read_loop() {
                         co_return;
                     }
                     if (closed) co_return;
-                    // A long batch lets what it caused so far (and its writes) go out midway.
-                    if (++applied == messages_per_run) {
-                        applied = 0;
+                    if (++applied == early_run_after) {
                         wakes.run();
                         if (closed) co_return;
                     }
