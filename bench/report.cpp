@@ -1,6 +1,8 @@
 // Report: goal evaluation, the Markdown table and the JSON file (see report.hpp).
 #include "report.hpp"
 
+#include "common.hpp"  // median: the same one the figures' values use
+
 #include <algorithm>
 #include <array>
 #include <cstdio>
@@ -27,13 +29,7 @@ std::vector<double> pair_ratios(const std::vector<double>& v, const std::vector<
     return r;
 }
 
-double Row::ratio() const {
-    if (pairs.empty()) return value / baseline;
-    auto p = pairs;
-    std::sort(p.begin(), p.end());
-    auto n = p.size();
-    return n % 2 ? p[n / 2] : (p[n / 2 - 1] + p[n / 2]) / 2;
-}
+double Row::ratio() const { return pairs.empty() ? value / baseline : median(pairs); }
 
 std::string Row::range_text() const {
     if (pairs.size() < 2) return "-";
