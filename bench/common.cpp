@@ -41,6 +41,11 @@ std::vector<StreamPair> connect_pairs(const Config& cfg, std::string_view kind, 
     if (!l) throw std::runtime_error("listen: " + l.error().message());
     std::shared_ptr<qtalk::transport::Listener> listener(std::move(*l));
     auto url = listener->url();
+    return connect_via(la, lb, std::move(listener), std::move(url), n);
+}
+
+std::vector<StreamPair> connect_via(Loop& la, Loop& lb, std::shared_ptr<qtalk::transport::Listener> listener,
+                                    std::string url, int n) {
     auto accepted = spawn(lb, [listener, n]() -> Task<std::vector<std::unique_ptr<Stream>>> {
         std::vector<std::unique_ptr<Stream>> out;
         for (int i = 0; i < n; ++i) {

@@ -89,6 +89,9 @@ struct StreamPair {
     std::unique_ptr<Stream> a, b;
 };
 std::vector<StreamPair> connect_pairs(const Config& cfg, std::string_view kind, Loop& la, Loop& lb, int n);
+// The same with a listener already open on lb, dialing `url` (which may lead there through a relay).
+std::vector<StreamPair> connect_via(Loop& la, Loop& lb, std::shared_ptr<qtalk::transport::Listener> listener,
+                                    std::string url, int n);
 
 // Counts sub-coroutines on one executor; wait() completes when all called done().
 class WaitGroup {

@@ -16,6 +16,7 @@
 
 #include "measurements.hpp"
 #include "process.hpp"
+#include "relay.hpp"
 
 using namespace qbench;
 
@@ -58,6 +59,7 @@ int main(int argc, char** argv) {
     ::signal(SIGPIPE, SIG_IGN);
     if (argc >= 2 && std::strcmp(argv[1], "--serve-raw") == 0) return serve_raw_main(argc, argv);
     if (argc >= 2 && std::strcmp(argv[1], "--hub-load") == 0) return hub_load_main(argc, argv);
+    if (argc >= 2 && std::strcmp(argv[1], "--relay") == 0) return relay_main(argc, argv);
 
     Config cfg;
     for (int i = 1; i < argc; ++i) {

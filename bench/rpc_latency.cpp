@@ -6,6 +6,8 @@
 // plus qtalkd are three busy threads on two cores; so x32 is measured a second time with caller
 // and responder sharing one thread (the same for raw, direct and hub), which leaves qtalkd a
 // core of its own as on a real server.
+// A byte relay process (relay.hpp) in qtalkd's place shows what the extra process and its socket
+// crossings cost with no protocol work at all.
 #include <algorithm>
 #include <deque>
 #include <map>
@@ -15,6 +17,7 @@
 #include "measurements.hpp"
 #include "process.hpp"
 #include "qtalk/rpc/responder.hpp"
+#include "relay.hpp"
 
 namespace qbench {
 namespace {
@@ -133,7 +136,7 @@ rpc::ServeOptions serve_options(rpc::Codec codec) {
 
 // One configuration's client: raw stream, or an rpc client with the selector it calls.
 struct Target {
-    std::string name;  // "raw", "direct", "hub"
+    std::string name;  // "raw", "direct", "relay", "hub"
     std::string kind;
     bool one_thread = false;  // caller and responder share the callers' loop
     rpc::Codec codec = rpc::Codec::cbor;
@@ -177,8 +180,34 @@ void run_rpc(const Config& cfg, Report& report) {
     // transport and thread layout: a group's samples of one repetition run back to back.
     std::vector<std::vector<std::shared_ptr<Target>>> groups;
 
+    // The byte relay: a listener per transport, layout and codec on the responders' loop (in
+    // add_targets' order below), each reached through a route of one relay process.
+    struct Layout {
+        std::string_view kind;
+        Loop* rl;
+        std::shared_ptr<Side> rside;
+        bool one_thread;
+    };
+    std::vector<Layout> layouts;
+    for (auto kind : kinds) {
+        layouts.push_back({kind, &lb, server_side, false});
+        layouts.push_back({kind, &la, client_side, true});
+    }
+    std::vector<std::shared_ptr<qtalk::transport::Listener>> relay_targets;
+    std::vector<RelayProcess::Route> routes;
+    for (auto& lay : layouts)
+        for (std::size_t c = 0; c < std::size(codecs); ++c) {
+            auto l = qtalk::transport::listen(lay.rl->executor(), cfg.listen_url(lay.kind));
+            if (!l) throw std::runtime_error("listen: " + l.error().message());
+            relay_targets.emplace_back(std::move(*l));
+            routes.push_back({std::string(lay.kind), relay_targets.back()->url()});
+        }
+    auto relay = RelayProcess::start(cfg, routes, &err);
+    if (!relay) throw std::runtime_error(err);
+
     // Targets for one transport; responders run on `rl` (la itself when one_thread).
-    auto add_targets = [&](std::string_view kind, Loop& rl, std::shared_ptr<Side> rside, bool one_thread) {
+    auto add_targets = [&](std::string_view kind, Loop& rl, std::shared_ptr<Side> rside, bool one_thread,
+                           std::size_t first_route) {
         std::string k(kind);
         const auto first = targets.size();
         {   // raw ping-pong
@@ -195,31 +224,34 @@ void run_rpc(const Config& cfg, Report& report) {
             }).get();
             targets.push_back(t);
         }
-        for (auto codec : codecs) {
+        for (std::size_t c = 0; c < std::size(codecs); ++c) {
+            const auto codec = codecs[c];
             // One provider per name: two providers of one name would share its calls round-robin.
             std::string sel = std::string("echo-") + rpc::codec_name(codec) + "-" + k + (one_thread ? "-1t" : "");
-            {   // direct: a session pair, the responder serves every call with echo
-                auto p = connect_pairs(cfg, kind, la, rl, 1);
+            // A session pair (through whatever joins the streams), the responder serving every call with echo.
+            auto add_peers = [&](std::string name, StreamPair p) {
                 auto t = std::make_shared<Target>();
-                t->name = "direct";
+                t->name = std::move(name);
                 t->kind = k;
                 t->one_thread = one_thread;
                 t->codec = codec;
                 t->selector = sel;
-                spawn(rl, [s = std::move(p[0].b), rside, codec]() mutable -> Task<void> {
+                spawn(rl, [s = std::move(p.b), rside, codec]() mutable -> Task<void> {
                     auto sess = Session::start(std::move(s));
                     rpc::serve(sess, echo_handler(), serve_options(codec));
                     rside->sessions.push_back(sess);
                     co_return;
                 }).get();
-                spawn(la, [s = std::move(p[0].a), client_side, t]() mutable -> Task<void> {
+                spawn(la, [s = std::move(p.a), client_side, t]() mutable -> Task<void> {
                     auto sess = Session::start(std::move(s));
                     client_side->sessions.push_back(sess);
                     t->client = rpc::Client(sess, t->codec);
                     co_return;
                 }).get();
                 targets.push_back(t);
-            }
+            };
+            add_peers("direct", std::move(connect_pairs(cfg, kind, la, rl, 1)[0]));
+            add_peers("relay", std::move(connect_via(la, rl, relay_targets[first_route + c], relay->url(first_route + c), 1)[0]));
             {   // through the hub: a provider registers `sel`, a caller calls it
                 auto url = hub->url(kind);
                 auto reg = spawn(rl, [url, rside, codec, sel]() -> Task<void> {
@@ -255,18 +287,16 @@ void run_rpc(const Config& cfg, Report& report) {
         }
         groups.emplace_back(targets.begin() + first, targets.end());
     };
-    for (auto kind : kinds) {
-        add_targets(kind, lb, server_side, false);
-        add_targets(kind, la, client_side, true);
-    }
+    for (std::size_t i = 0; i < layouts.size(); ++i)
+        add_targets(layouts[i].kind, *layouts[i].rl, layouts[i].rside, layouts[i].one_thread, i * std::size(codecs));
 
     auto abort = [&] {
         post(la, [client_side] { client_side->close(); });
         post(lb, [server_side] { server_side->close(); });
     };
-    // Each repetition samples a group's targets one after another (raw, direct, hub, direct,
-    // hub; reversed every other repetition), so a hub sample and its direct one are always
-    // neighbours in time, and so are a direct sample and the raw one.
+    // Each repetition samples a group's targets one after another (raw, then direct, relay and
+    // hub per codec; reversed every other repetition), so a hub sample and its direct one are
+    // close in time, and so are a direct sample and the raw one.
     for (int rep = 0; rep < cfg.reps; ++rep) {
         for (auto& group : groups) {
             for (int k : inflight) {
@@ -299,8 +329,10 @@ void run_rpc(const Config& cfg, Report& report) {
                 const int in_flight = one ? 32 : n;
                 auto& raw_s = find("raw", k, codec, one).samples[in_flight];
                 auto& direct_s = find("direct", k, codec, one).samples[in_flight];
+                auto& relay_s = find("relay", k, codec, one).samples[in_flight];
                 auto& hub_s = find("hub", k, codec, one).samples[in_flight];
-                auto raw = aggregate(raw_s), direct = aggregate(direct_s), viahub = aggregate(hub_s);
+                auto raw = aggregate(raw_s), direct = aggregate(direct_s), relayed = aggregate(relay_s),
+                     viahub = aggregate(hub_s);
                 // Per repetition: the figure's sample over its neighbour's.
                 auto pairs = [](const std::vector<Sample>& v, const std::vector<Sample>& base, double (Sample::*f)() const) {
                     std::vector<double> a, b;
@@ -326,16 +358,21 @@ void run_rpc(const Config& cfg, Report& report) {
                 const Goal hub_goal{Goal::ratio_le, 1.6};
                 if (n == 1) {
                     row("direct p50 RTT", "us", direct.p50, raw.p50, "raw ping-pong", {}, pairs(direct_s, raw_s, &Sample::p50));
+                    row("byte relay p50 RTT", "us", relayed.p50, direct.p50, "direct", {}, pairs(relay_s, direct_s, &Sample::p50));
                     row("hub p50 RTT", "us", viahub.p50, direct.p50, "direct", {hub_goal}, pairs(hub_s, direct_s, &Sample::p50));
+                    row("hub p50 RTT", "us", viahub.p50, relayed.p50, "byte relay", {}, pairs(hub_s, relay_s, &Sample::p50));
                     row("hub p99 RTT", "us", viahub.p99, direct.p99, "direct", {}, pairs(hub_s, direct_s, &Sample::p99));
                 } else {
                     row("direct calls/s", "/s", direct.rate, raw.rate, "raw ping-pong", {}, pairs(direct_s, raw_s, &Sample::rate));
                     row("hub calls/s", "/s", viahub.rate, direct.rate, "direct", {}, pairs(hub_s, direct_s, &Sample::rate));
+                    row("byte relay p50 RTT", "us", relayed.p50, direct.p50, "direct", {}, pairs(relay_s, direct_s, &Sample::p50));
                     row("hub p50 RTT", "us", viahub.p50, direct.p50, "direct", {hub_goal}, pairs(hub_s, direct_s, &Sample::p50));
+                    row("hub p50 RTT", "us", viahub.p50, relayed.p50, "byte relay", {}, pairs(hub_s, relay_s, &Sample::p50));
                 }
-                std::cout << "  " << v << " p50 raw/direct/hub " << format_number(raw.p50) << "/"
-                          << format_number(direct.p50) << "/" << format_number(viahub.p50) << " us, calls/s "
-                          << format_number(raw.rate) << "/" << format_number(direct.rate) << "/"
+                std::cout << "  " << v << " p50 raw/direct/relay/hub " << format_number(raw.p50) << "/"
+                          << format_number(direct.p50) << "/" << format_number(relayed.p50) << "/"
+                          << format_number(viahub.p50) << " us, calls/s " << format_number(raw.rate) << "/"
+                          << format_number(direct.rate) << "/" << format_number(relayed.rate) << "/"
                           << format_number(viahub.rate) << std::endl;
             }
         }
