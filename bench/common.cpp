@@ -13,7 +13,12 @@ namespace qbench {
 
 std::string Config::listen_url(std::string_view kind) const {
     static std::atomic<int> n{0};
-    if (kind == "unix") return "unix://" + (tmp / ("s" + std::to_string(n++) + ".sock")).string();
+    if (kind == "unix") {  // appended piecewise: GCC 12 misreads `"s" + std::to_string(...)` here (-Wstringop-overflow)
+        std::string name = std::to_string(n++);
+        name.insert(0, 1, 's');
+        name += ".sock";
+        return "unix://" + (tmp / name).string();
+    }
     return "tcp://127.0.0.1:0";
 }
 
