@@ -509,3 +509,82 @@ TEST(MuxWire, GarbageOnOneSessionLeavesOtherSessionsOnTheListenerWorking) {
         (*l)->close();
     });
 }
+
+namespace {
+// A session whose socket takes at most ~`sndbuf` bytes the peer has not read yet.
+std::pair<std::shared_ptr<mux::Session>, std::unique_ptr<RawPeer>> session_with_small_send_buffer(
+    boost::asio::any_io_executor ex, int sndbuf) {
+    int fds[2];
+    if (::socketpair(AF_UNIX, SOCK_STREAM, 0, fds) != 0) throw std::runtime_error("socketpair");
+    ::setsockopt(fds[0], SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof sndbuf);
+    auto stream = transport::adopt_stream(ex, fds[0]);
+    boost::asio::local::stream_protocol::socket raw(ex);
+    raw.assign(boost::asio::local::stream_protocol(), fds[1]);
+    mux::Options opts;
+    opts.name = "under-test";
+    return {mux::Session::start(std::move(*stream), opts), std::make_unique<RawPeer>(std::move(raw))};
+}
+
+awaitable<mux::Channel> accept_from_peer(mux::Session& s, RawPeer& peer, std::uint32_t id) {
+    co_await peer.send(f::Open{id, 64u << 20, 1u << 20});
+    (void)co_await expect_next<f::OpenConfirm>(peer);
+    co_return *co_await s.accept();
+}
+}  // namespace
+
+TEST(MuxWire, ABulkWriteWithNothingQueuedIsOnTheWireWhenItReturns) {
+    // 16-64 KiB written with nothing queued go to the socket from the writer's buffer: the frame
+    // is readable at the peer as the write returns, before any write loop ran. (Copied into the
+    // queue instead, it would leave only when the write loop gets its turn.) Smaller writes are
+    // still queued, so that what one batch causes leaves together.
+    run_async([](io_context& io) -> awaitable<void> {
+        auto [s, peer] = session_with_raw_peer(io.get_executor());
+        auto ch = co_await accept_from_peer(*s, *peer, 5);
+        std::vector<std::byte> big(32 * 1024, std::byte{0x42});
+        EXPECT_TRUE(co_await ch.write(big));
+        int n = -1;
+        ::ioctl(peer->sock().native_handle(), FIONREAD, &n);
+        EXPECT_EQ(n, int(f::data_header_size + big.size()));
+        EXPECT_EQ(co_await expect_data(*peer, 5), big);
+        EXPECT_TRUE(co_await ch.write(bytes_of("small")));
+        ::ioctl(peer->sock().native_handle(), FIONREAD, &n);
+        EXPECT_EQ(n, 0);
+        EXPECT_EQ(string_of(co_await expect_data(*peer, 5)), "small");
+        s->close();
+    });
+}
+
+TEST(MuxWire, WhatTheSocketDidNotTakeOfADirectWriteLeavesFirstAndIsACopy) {
+    // With a small socket buffer and a peer that is not reading, a direct write is taken only in
+    // part: the rest of its frame is queued as a copy, first in line. Each writer buffer is
+    // scribbled over as soon as its write returns; the peer must still get every frame whole, in
+    // order, then the EOF.
+    run_async([](io_context& io) -> awaitable<void> {
+        auto [s, peer] = session_with_small_send_buffer(io.get_executor(), 16 * 1024);
+        auto ch = co_await accept_from_peer(*s, *peer, 9);
+        constexpr int writes = 24;
+        constexpr std::size_t size = 64 * 1024;
+        bool wrote_all = false;
+        boost::asio::co_spawn(
+            io,
+            [&, ch]() mutable -> awaitable<void> {
+                std::vector<std::byte> buf(size);
+                for (int i = 0; i < writes; ++i) {
+                    std::fill(buf.begin(), buf.end(), std::byte(i + 1));
+                    if (!co_await ch.write(buf)) co_return;
+                    std::fill(buf.begin(), buf.end(), std::byte{0xEE});
+                }
+                wrote_all = bool(co_await ch.close_write());
+            },
+            boost::asio::detached);
+        co_await sleep_for(20ms);  // the writer fills the socket and the queue
+        for (int i = 0; i < writes; ++i) {
+            auto got = co_await expect_data(*peer, 9);
+            EXPECT_EQ(got, std::vector<std::byte>(size, std::byte(i + 1))) << "write " << i;
+            if (got.size() != size) break;
+        }
+        (void)co_await expect_next<f::Eof>(*peer);
+        EXPECT_TRUE(wrote_all);
+        s->close();
+    });
+}

@@ -2,6 +2,9 @@
 // and hand chunks of min(window, peer max packet) to the write loop (§2.5); EOF and CLOSE (§2.6-2.7).
 #include <cstring>
 
+#include <boost/asio/post.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
 #include "mux/session_impl.hpp"
 #include "qtalk/transport/errc.hpp"
 
@@ -163,6 +166,14 @@ Task<Result<void>> Channel::write(std::span<const std::byte> data) {
         if (ch.remote_window == 0) {
             co_await ch.write_ev.wait();
             continue;
+        }
+        if (fits_one_frame(ch, data.size()) && d.send_data_direct(st, data)) {
+            ch.remote_window -= static_cast<std::uint32_t>(data.size());
+            // Sent (what the socket did not take is queued as a copy): nothing of the caller's
+            // buffer is referenced. As after an Asio write that completed at once, the writer goes
+            // on after a trip through the scheduler, so a bulk writer takes turns with the rest.
+            co_await boost::asio::post(d.ex, boost::asio::use_awaitable);
+            co_return Result<void>{};
         }
         if (fits_one_frame(ch, data.size()) && d.send_data_copy(st, data)) {
             ch.remote_window -= static_cast<std::uint32_t>(data.size());

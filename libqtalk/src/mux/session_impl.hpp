@@ -17,6 +17,7 @@
 #include "qtalk/mux/recycled.hpp"
 #include "qtalk/frame/message.hpp"
 #include "qtalk/mux/session.hpp"
+#include "transport/direct_send.hpp"
 
 namespace qtalk::mux {
 
@@ -39,7 +40,7 @@ inline constexpr std::uint32_t no_channel = UINT32_MAX;
 // One queued outbound message. DATA payloads point into the writer's buffer, which stays
 // valid until the writer sees its sequence number completed.
 struct OutFrame {
-    std::array<std::byte, frame::max_header_size> hdr;
+    std::array<std::byte, frame::max_header_size> hdr{};
     std::uint8_t hdr_len = 0;
     std::span<const std::byte> payload;
     std::shared_ptr<detail::ChannelState> ch;  // set for DATA: completion is reported to it
@@ -58,6 +59,7 @@ struct Session::Impl {
 
     Session& self;
     std::unique_ptr<transport::Stream> stream;
+    transport::detail::DirectSend* direct = nullptr;  // the stream, when it can send at once (sockets)
     boost::asio::any_io_executor ex;
     Options opts;
     std::shared_ptr<spdlog::logger> log;
@@ -99,12 +101,14 @@ struct Session::Impl {
     void send_data(const std::shared_ptr<detail::ChannelState>& ch, std::span<const std::byte> payload);
     // Queues a copy of a payload up to 64 KiB; false if the budget is used up.
     bool send_data_copy(const std::shared_ptr<detail::ChannelState>& ch, std::span<const std::byte> payload);
+    bool send_data_direct(const std::shared_ptr<detail::ChannelState>& ch, std::span<const std::byte> payload);
     // Queues `payload` itself (moved from only when accepted); false if the budget is used up.
     bool send_data_owned(const std::shared_ptr<detail::ChannelState>& ch, Chunk& payload);
     bool may_own(const detail::ChannelState& ch, std::size_t n) const;
     // The send budget alone (a splice's test: it queues payloads that already exist).
     bool budget_allows(std::size_t n) const;
     void queue_owned(const std::shared_ptr<detail::ChannelState>& ch, Chunk payload);
+    void push_owned(const std::shared_ptr<detail::ChannelState>& ch, OutFrame f);
     void teardown(std::error_code why, std::uint32_t channel = UINT32_MAX);
     Task<void> write_loop();
     Channel make_handle(std::shared_ptr<detail::ChannelState> st);

@@ -11,13 +11,14 @@
 
 #include "qtalk/transport/stream.hpp"
 #include "transport/asio_error.hpp"
+#include "transport/direct_send.hpp"
 
 namespace qtalk::transport::detail {
 
 constexpr auto use_tuple = boost::asio::as_tuple(boost::asio::use_awaitable);
 
 template <class Socket>
-class SocketStream final : public Stream {
+class SocketStream final : public Stream, public DirectSend {
 public:
     SocketStream(Socket s, PeerInfo peer) : s_(std::move(s)), peer_(std::move(peer)) {
         boost::system::error_code ignored;
@@ -66,6 +67,12 @@ public:
         auto [ec, n] = co_await boost::asio::async_write(s_, rest_, use_tuple);
         if (ec) co_return translate(ec);
         co_return Result<void>{};
+    }
+
+    std::size_t send_at_once(std::span<const boost::asio::const_buffer> bufs, boost::system::error_code& ec) override {
+        std::size_t sent = 0;
+        send_now(bufs, sent, ec);
+        return sent;
     }
 
     void close() override {
