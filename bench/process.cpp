@@ -24,14 +24,14 @@ namespace {
 std::mutex children_mu;
 std::set<pid_t> children;
 
+}  // namespace
+
 sockaddr_un unix_addr(const std::filesystem::path& p) {
     sockaddr_un a{};
     a.sun_family = AF_UNIX;
     std::strncpy(a.sun_path, p.c_str(), sizeof(a.sun_path) - 1);
     return a;
 }
-
-}  // namespace
 
 long raise_nofile() {
     rlimit rl{};

@@ -3,6 +3,7 @@
 // Every child is registered so the watchdog can kill them all on a time-out.
 #pragma once
 #include <sys/types.h>
+#include <sys/un.h>
 
 #include <chrono>
 #include <filesystem>
@@ -46,6 +47,8 @@ private:
 
 // The qtalkd binary next to this executable, if present.
 std::optional<std::filesystem::path> qtalkd_path(const Config& cfg);
+// The address of a unix socket at `p` (truncated to sun_path's size).
+sockaddr_un unix_addr(const std::filesystem::path& p);
 // A tcp port on 127.0.0.1 that was free a moment ago.
 int free_tcp_port();
 // Waits until a stream connect to `unix_path` succeeds (fallback readiness signal).

@@ -36,10 +36,8 @@ void set_nodelay(int fd) {
 int dial(const std::string& url) {
     if (url.starts_with("unix://")) {
         auto path = url.substr(7);
-        sockaddr_un a{};
-        a.sun_family = AF_UNIX;
-        if (path.size() >= sizeof a.sun_path) return -1;
-        std::memcpy(a.sun_path, path.c_str(), path.size() + 1);
+        if (path.size() >= sizeof(sockaddr_un{}.sun_path)) return -1;
+        auto a = unix_addr(path);
         int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
         if (fd >= 0 && ::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0) return fd;
         if (fd >= 0) ::close(fd);
@@ -215,6 +213,9 @@ private:
 
 void End::on_events(std::uint32_t ev) {
     if (pair->closed) return;  // closed earlier in this batch
+    // Hang-up and error are reported even while this side is not read (its bytes wait for the
+    // peer): with nothing more to come from it, end the pair rather than be woken for it forever.
+    if ((ev & (EPOLLHUP | EPOLLERR)) && len) return relay->close(*this);
     if (ev & EPOLLOUT) relay->flush(*peer);
     if (!pair->closed && (ev & (EPOLLIN | EPOLLHUP | EPOLLERR))) relay->readable(*this);
 }
@@ -225,9 +226,7 @@ void Listening::on_events(std::uint32_t) { relay->accept_from(*this); }
 int listen_for(const Config& cfg, std::string_view kind, std::size_t i, std::string* url) {
     if (kind == "unix") {
         auto path = cfg.tmp / ("relay" + std::to_string(i) + ".sock");
-        sockaddr_un a{};
-        a.sun_family = AF_UNIX;
-        std::strncpy(a.sun_path, path.c_str(), sizeof a.sun_path - 1);
+        auto a = unix_addr(path);
         int fd = ::socket(AF_UNIX, SOCK_STREAM, 0);
         if (fd < 0 || ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 || ::listen(fd, 64) != 0) {
             if (fd >= 0) ::close(fd);

@@ -206,8 +206,11 @@ void run_rpc(const Config& cfg, Report& report) {
     if (!relay) throw std::runtime_error(err);
 
     // Targets for one transport; responders run on `rl` (la itself when one_thread).
-    auto add_targets = [&](std::string_view kind, Loop& rl, std::shared_ptr<Side> rside, bool one_thread,
-                           std::size_t first_route) {
+    auto add_targets = [&](const Layout& lay, std::size_t first_route) {
+        const auto kind = lay.kind;
+        auto& rl = *lay.rl;
+        const auto& rside = lay.rside;
+        const bool one_thread = lay.one_thread;
         std::string k(kind);
         const auto first = targets.size();
         {   // raw ping-pong
@@ -288,7 +291,7 @@ void run_rpc(const Config& cfg, Report& report) {
         groups.emplace_back(targets.begin() + first, targets.end());
     };
     for (std::size_t i = 0; i < layouts.size(); ++i)
-        add_targets(layouts[i].kind, *layouts[i].rl, layouts[i].rside, layouts[i].one_thread, i * std::size(codecs));
+        add_targets(layouts[i], i * std::size(codecs));
 
     auto abort = [&] {
         post(la, [client_side] { client_side->close(); });
